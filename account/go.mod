@@ -1,0 +1,3 @@
+module example.com/bookstore/account
+
+go 1.26

@@ -1,0 +1,3 @@
+module example.com/bookstore/common
+
+go 1.26

@@ -1,0 +1,3 @@
+module example.com/bookstore/gateway
+
+go 1.26

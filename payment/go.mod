@@ -1,0 +1,3 @@
+module example.com/bookstore/payment
+
+go 1.26

@@ -1,0 +1,3 @@
+module example.com/bookstore/warehouse
+
+go 1.26
