@@ -1,0 +1,144 @@
+// Package auth is the store's identity: the JWTs of the Fenix contract
+// (HS256, Spring Security OAuth2 claim names), the Principal they name, and
+// its propagation across Kitex calls.
+//
+// The gateway verifies a caller's token once and forwards the raw token in
+// Kitex metainfo; every service verifies it again in a server middleware
+// (ServerMiddleware) and enforces its own rules on the Principal it finds in
+// the context. Nothing downstream trusts an identity it cannot verify, except
+// the account id of a legacy token (see MetaAccountID).
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Roles and scopes of the contract (§2.4).
+const (
+	RoleUser  = "ROLE_USER"
+	RoleAdmin = "ROLE_ADMIN"
+
+	ScopeBrowser = "BROWSER"
+	ScopeService = "SERVICE"
+)
+
+// AdminAccountID is the account that holds ROLE_ADMIN: the original system
+// has no user management and makes its first user the administrator.
+const AdminAccountID = 1
+
+// RolesFor returns the authorities of an account, as the contract assigns them.
+func RolesFor(accountID int64) []string {
+	if accountID == AdminAccountID {
+		return []string{RoleUser, RoleAdmin}
+	}
+	return []string{RoleUser}
+}
+
+// Config is the [auth] section of a service's config. The key comes from a
+// Secret in Kubernetes (env AUTH_JWT_KEY); the local default is the
+// contract's key, so tokens minted by the original system verify here too.
+type Config struct {
+	JWTKey string `mapstructure:"jwt_key" validate:"required,min=16"`
+}
+
+// Claims are the JWT claims of the contract (§3.4). The names are Spring
+// Security OAuth2's; AccountID is ours (absent from legacy tokens).
+type Claims struct {
+	UserName    string   `json:"user_name,omitempty"`
+	Scope       []string `json:"scope"`
+	Exp         int64    `json:"exp"`
+	Authorities []string `json:"authorities,omitempty"`
+	JTI         string   `json:"jti"`
+	ClientID    string   `json:"client_id"`
+	Username    string   `json:"username,omitempty"`
+	AccountID   int64    `json:"account_id,omitempty"`
+	// ATI is set on refresh tokens only: the jti of their access token.
+	ATI string `json:"ati,omitempty"`
+}
+
+// The methods below make Claims a jwt.Claims; only exp is validated.
+
+func (c Claims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return jwt.NewNumericDate(time.Unix(c.Exp, 0)), nil
+}
+func (c Claims) GetIssuedAt() (*jwt.NumericDate, error)  { return nil, nil }
+func (c Claims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+func (c Claims) GetIssuer() (string, error)              { return "", nil }
+func (c Claims) GetSubject() (string, error)             { return "", nil }
+func (c Claims) GetAudience() (jwt.ClaimStrings, error)  { return nil, nil }
+
+// IsRefresh reports whether the claims are those of a refresh token.
+func (c Claims) IsRefresh() bool { return c.ATI != "" }
+
+// Principal is the verified caller of a request.
+type Principal struct {
+	Username    string // empty for service clients
+	AccountID   int64  // 0 when unknown (service clients)
+	Authorities []string
+	Scopes      []string
+	ClientID    string
+}
+
+// IsUser reports whether the principal is a logged-in user.
+func (p Principal) IsUser() bool { return p.Username != "" && p.HasRole(RoleUser) }
+
+// IsAdmin reports whether the principal is the administrator.
+func (p Principal) IsAdmin() bool { return p.HasRole(RoleAdmin) }
+
+// HasRole reports whether the principal holds the authority.
+func (p Principal) HasRole(role string) bool { return slices.Contains(p.Authorities, role) }
+
+// HasScope reports whether the token was granted the scope.
+func (p Principal) HasScope(scope string) bool { return slices.Contains(p.Scopes, scope) }
+
+// PrincipalOf returns the principal named by verified claims.
+func PrincipalOf(c Claims) Principal {
+	name := c.UserName
+	if name == "" {
+		name = c.Username
+	}
+	return Principal{
+		Username:    name,
+		AccountID:   c.AccountID,
+		Authorities: c.Authorities,
+		Scopes:      c.Scope,
+		ClientID:    c.ClientID,
+	}
+}
+
+// ErrInvalidToken is returned for a token that is malformed, badly signed or expired.
+var ErrInvalidToken = errors.New("invalid token")
+
+// Keys signs and verifies tokens with the shared HS256 key.
+type Keys struct {
+	key    []byte
+	parser *jwt.Parser
+}
+
+// NewKeys returns Keys for the HMAC key (its bytes as written in config).
+func NewKeys(key string) *Keys {
+	return &Keys{
+		key:    []byte(key),
+		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired()),
+	}
+}
+
+// Sign returns the compact JWT of the claims.
+func (k *Keys) Sign(c Claims) (string, error) {
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(k.key)
+}
+
+// Verify checks the signature and expiry of raw and returns its claims.
+func (k *Keys) Verify(raw string) (Claims, error) {
+	var c Claims
+	_, err := k.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return k.key, nil })
+	if err != nil {
+		return Claims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	return c, nil
+}
