@@ -2,12 +2,15 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/bytedance/gopkg/cloud/metainfo"
 	"github.com/cloudwego/kitex/pkg/endpoint"
+	"github.com/cloudwego/kitex/pkg/kerrors"
+	"github.com/cloudwego/kitex/pkg/rpcinfo"
 	"github.com/google/uuid"
 
 	"example.com/bookstore/common/rpcerr"
@@ -60,7 +63,9 @@ func ServerMiddleware(keys *Keys) endpoint.Middleware {
 			}
 			c, err := keys.Verify(raw)
 			if err != nil {
-				return rpcerr.New(rpcerr.Unauthenticated, "invalid_token")
+				// Kitex turns only a handler's own errors into business
+				// status errors; a middleware has to set it on the call.
+				return rejectCall(ctx, rpcerr.New(rpcerr.Unauthenticated, "invalid_token"))
 			}
 			p := PrincipalOf(c)
 			if p.AccountID == 0 && p.Username != "" {
@@ -71,6 +76,18 @@ func ServerMiddleware(keys *Keys) endpoint.Middleware {
 			return next(NewContext(ctx, p), req, resp)
 		}
 	}
+}
+
+// rejectCall ends a call with a business status error from a middleware.
+func rejectCall(ctx context.Context, err error) error {
+	var be kerrors.BizStatusErrorIface
+	if ri := rpcinfo.GetRPCInfo(ctx); ri != nil && errors.As(err, &be) {
+		if setter, ok := ri.Invocation().(rpcinfo.InvocationSetter); ok {
+			setter.SetBizStatusErr(be)
+			return nil
+		}
+	}
+	return err
 }
 
 // ServiceTokens mints and caches the short-lived client_credentials token a

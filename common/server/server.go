@@ -111,7 +111,38 @@ func Start(cfg Config, keys *auth.Keys, ready ReadyFunc, newServer NewServerFunc
 		}
 	}()
 	go func() { s.done <- s.kitex.Run() }()
+	if err := s.waitServing(5 * time.Second); err != nil {
+		s.Shutdown(context.Background())
+		return nil, err
+	}
 	return s, nil
+}
+
+// waitServing returns once Kitex's event loop serves the listener: it opens a
+// connection, says nothing, and waits for the server to see the EOF and hang up. Until
+// then Kitex is still setting up its transport in another goroutine, and a
+// Shutdown racing with that set-up is a data race inside Kitex.
+func (s *Service) waitServing(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	conn, err := net.DialTimeout("tcp", s.ln.Addr().String(), timeout)
+	if err != nil {
+		return fmt.Errorf("server: probe %s: %w", s.ln.Addr(), err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(deadline)
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		return fmt.Errorf("server: probe %s: %w", s.ln.Addr(), err)
+	}
+	buf := make([]byte, 64)
+	for {
+		if _, err := conn.Read(buf); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return fmt.Errorf("server: %s not serving after %s", s.ln.Addr(), timeout)
+			}
+			return nil // closed by the server: its event loop is running
+		}
+	}
 }
 
 // Addr is the address the Kitex server listens on.

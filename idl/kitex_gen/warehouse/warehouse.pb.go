@@ -21,6 +21,7 @@ const (
 	ErrorCode_UNAUTHENTICATED        ErrorCode = 5
 	ErrorCode_PERMISSION_DENIED      ErrorCode = 6
 	ErrorCode_INSUFFICIENT_STOCK     ErrorCode = 7 // HTTP 400 "商品库存不足"
+	ErrorCode_UNAVAILABLE            ErrorCode = 8 // the request's deadline ended or a dependency is down: HTTP 503
 )
 
 // Enum value maps for ErrorCode.
@@ -33,6 +34,7 @@ var ErrorCode_name = map[int32]string{
 	5: "UNAUTHENTICATED",
 	6: "PERMISSION_DENIED",
 	7: "INSUFFICIENT_STOCK",
+	8: "UNAVAILABLE",
 }
 
 var ErrorCode_value = map[string]int32{
@@ -44,6 +46,7 @@ var ErrorCode_value = map[string]int32{
 	"UNAUTHENTICATED":        5,
 	"PERMISSION_DENIED":      6,
 	"INSUFFICIENT_STOCK":     7,
+	"UNAVAILABLE":            8,
 }
 
 func (x ErrorCode) String() string {
