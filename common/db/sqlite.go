@@ -1,0 +1,113 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/gorm"
+)
+
+// SQLiteBusyTimeoutMillis is how long a connection waits for another
+// connection's write lock before failing with SQLITE_BUSY.
+const SQLiteBusyTimeoutMillis = 10000
+
+// sqlitePragmas run on every new connection (they are per-connection state),
+// in this order: busy_timeout first so that the others wait on locks too.
+// journal_mode is not here: WAL is persistent in the file and is set once by Open.
+var sqlitePragmas = []struct{ name, value string }{
+	{"busy_timeout", fmt.Sprint(SQLiteBusyTimeoutMillis)},
+	// NORMAL is durable against application crashes in WAL mode; only an OS
+	// crash/power loss may lose the last transactions. FULL fsyncs every commit.
+	{"synchronous", "NORMAL"},
+	// SQLite ignores FOREIGN KEY clauses unless told otherwise; MySQL enforces
+	// them, and both drivers must behave alike.
+	{"foreign_keys", "ON"},
+}
+
+// sqliteDSN turns a configured path (optionally with ?query) into the
+// go-sqlite DSN, returning also the file path for directory creation.
+// Pragmas or _txlock given by the user in the query win over ours.
+func sqliteDSN(dsn string) (full, path string, err error) {
+	path, rawQuery, _ := strings.Cut(dsn, "?")
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", "", fmt.Errorf("db: sqlite dsn query: %w", err)
+	}
+	filePath := strings.TrimPrefix(path, "file:")
+	if filePath == "" || filePath == ":memory:" || query.Get("mode") == "memory" {
+		// Each pooled connection would get its own private, empty database.
+		return "", "", fmt.Errorf("db: sqlite dsn %q: need a file path (in-memory databases are per connection; use a file in a temp dir)", dsn)
+	}
+	if query.Has("_time_format") {
+		// go-sqlite v1.23 returns early after _time_format and then silently
+		// ignores _txlock, which this package relies on (see below).
+		return "", "", errors.New("db: sqlite dsn: _time_format is not supported (it disables _txlock in go-sqlite)")
+	}
+
+	userPragmas := map[string]bool{}
+	for _, p := range query["_pragma"] {
+		// "name(value)" or "name=value"
+		name, _, _ := strings.Cut(strings.ReplaceAll(p, "(", "="), "=")
+		userPragmas[strings.ToLower(strings.TrimSpace(name))] = true
+	}
+	var params []string
+	for _, p := range sqlitePragmas {
+		if !userPragmas[p.name] {
+			params = append(params, "_pragma="+p.name+"("+p.value+")")
+		}
+	}
+	// BEGIN IMMEDIATE for every read-write transaction: the write lock is taken
+	// at BEGIN, where SQLite honours busy_timeout. With the default DEFERRED, a
+	// transaction that reads and then writes must upgrade its lock mid-way; if
+	// another connection wrote meanwhile, SQLite fails at once with SQLITE_BUSY
+	// (busy_timeout cannot help: waiting would not make the snapshot current).
+	// Read-only transactions (sql.TxOptions{ReadOnly: true}) keep plain BEGIN.
+	if !query.Has("_txlock") {
+		params = append(params, "_txlock=immediate")
+	}
+	if rawQuery != "" {
+		params = append(params, rawQuery)
+	}
+	return path + "?" + strings.Join(params, "&"), filePath, nil
+}
+
+func openSQLite(ctx context.Context, cfg Config) (*gorm.DB, error) {
+	full, path, err := sqliteDSN(cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("db: sqlite: create directory: %w", err)
+		}
+	}
+	// Idle connections are kept (max idle = max open, no lifetime): a new one
+	// costs a file open, the pragmas and a schema parse, and there is no
+	// server that could drop it.
+	gdb, err := gorm.Open(sqlite.Dialector{DriverName: sqliteDriverName, DSN: full}, gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("db: sqlite: open %s: %w", path, err)
+	}
+	if err := applyPool(gdb, cfg, DefaultSQLiteMaxOpenConns, -1, 0); err != nil {
+		_ = Close(gdb)
+		return nil, fmt.Errorf("db: sqlite: %w", err)
+	}
+	// WAL: readers do not block the writer nor each other. The mode is stored
+	// in the database file, so setting it once here covers all connections.
+	var mode string
+	if err := gdb.WithContext(ctx).Raw("PRAGMA journal_mode=WAL").Scan(&mode).Error; err != nil {
+		_ = Close(gdb)
+		return nil, fmt.Errorf("db: sqlite: set WAL: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		_ = Close(gdb)
+		return nil, fmt.Errorf("db: sqlite: journal_mode is %q, want wal", mode)
+	}
+	return gdb, nil
+}

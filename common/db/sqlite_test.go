@@ -1,0 +1,199 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	gosqlite "github.com/glebarez/go-sqlite"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+func TestSQLiteDSN(t *testing.T) {
+	for _, tc := range []struct {
+		in, want, path string
+	}{
+		{"data/x.db", "data/x.db?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate", "data/x.db"},
+		// User settings win and extra parameters are kept.
+		{"/x.db?_pragma=synchronous(FULL)&_txlock=exclusive", "/x.db?_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=synchronous(FULL)&_txlock=exclusive", "/x.db"},
+		{"/x.db?_pragma=Busy_Timeout=50", "/x.db?_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate&_pragma=Busy_Timeout=50", "/x.db"},
+		{"file:rel/x.db?cache=private", "file:rel/x.db?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate&cache=private", "rel/x.db"},
+	} {
+		got, path, err := sqliteDSN(tc.in)
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+		assert.Equal(t, tc.path, path, tc.in)
+	}
+	for _, bad := range []string{"", "?x=1", ":memory:", "file::memory:", "file:x?mode=memory", "x.db?_time_format=sqlite", "x.db?%zz"} {
+		_, _, err := sqliteDSN(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func openSQLiteForTest(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	gdb, err := Open(context.Background(), Config{Driver: DriverSQLite, DSN: dsn})
+	require.NoError(t, err)
+	sqlDB, err := gdb.DB()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sqlDB.Close() })
+	return sqlDB
+}
+
+// TestSQLiteCreatesDirsAndSetsPragmas: every pooled connection (pragmas are
+// per connection) has the settings Open promises.
+func TestSQLiteCreatesDirsAndSetsPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "svc.db")
+	sqlDB := openSQLiteForTest(t, path)
+	_, err := os.Stat(path)
+	require.NoError(t, err, "database file created in new directories")
+
+	ctx := context.Background()
+	// Hold DefaultSQLiteMaxOpenConns connections at once so each is a distinct one.
+	var conns []*sql.Conn
+	for range DefaultSQLiteMaxOpenConns {
+		c, err := sqlDB.Conn(ctx)
+		require.NoError(t, err)
+		conns = append(conns, c)
+	}
+	assert.Equal(t, DefaultSQLiteMaxOpenConns, sqlDB.Stats().OpenConnections)
+	for i, c := range conns {
+		for pragma, want := range map[string]string{
+			"journal_mode": "wal",
+			"synchronous":  "1", // NORMAL
+			"busy_timeout": "10000",
+			"foreign_keys": "1",
+		} {
+			var got string
+			require.NoError(t, c.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got))
+			assert.Equal(t, want, got, "conn %d: PRAGMA %s", i, pragma)
+		}
+		require.NoError(t, c.Close())
+	}
+	assert.Equal(t, DefaultSQLiteMaxOpenConns, sqlDB.Stats().MaxOpenConnections)
+}
+
+// isBusy: the SQLite error for "database is locked".
+func isBusy(err error) bool {
+	var e *gosqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// TestSQLiteTxLockImmediate proves that go-sqlite honours _txlock=immediate,
+// i.e. that a read-write transaction holds the write lock from BEGIN on, and
+// that read-only transactions do not. A control run with _txlock=deferred
+// shows the difference comes from the parameter.
+func TestSQLiteTxLockImmediate(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		query      string
+		opts       *sql.TxOptions
+		wantLocked bool
+	}{
+		{"default read-write", "", nil, true},
+		{"read-only", "", &sql.TxOptions{ReadOnly: true}, false},
+		{"control: _txlock=deferred", "?_txlock=deferred", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sqlDB := openSQLiteForTest(t, filepath.Join(t.TempDir(), "x.db")+tc.query)
+			other, err := sqlDB.Conn(ctx)
+			require.NoError(t, err)
+			defer other.Close()
+			// Fail at once instead of waiting busy_timeout.
+			_, err = other.ExecContext(ctx, "PRAGMA busy_timeout = 0")
+			require.NoError(t, err)
+
+			tx, err := sqlDB.BeginTx(ctx, tc.opts) // nothing executed in it yet
+			require.NoError(t, err)
+
+			_, err = other.ExecContext(ctx, "BEGIN IMMEDIATE")
+			if tc.wantLocked {
+				require.Error(t, err, "BEGIN must have taken the write lock")
+				assert.True(t, isBusy(err), "want SQLITE_BUSY, got %v", err)
+			} else {
+				require.NoError(t, err)
+				_, err = other.ExecContext(ctx, "ROLLBACK")
+				require.NoError(t, err)
+			}
+			require.NoError(t, tx.Rollback())
+		})
+	}
+}
+
+// TestSQLiteDeferredWouldFail documents why _txlock=immediate is needed: with
+// DEFERRED transactions, two concurrent read-then-write transactions fail with
+// SQLITE_BUSY even though busy_timeout is set.
+func TestSQLiteDeferredWouldFail(t *testing.T) {
+	ctx := context.Background()
+	sqlDB := openSQLiteForTest(t, filepath.Join(t.TempDir(), "x.db")+"?_txlock=deferred")
+	_, err := sqlDB.ExecContext(ctx, "CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO c VALUES (1, 0)")
+	require.NoError(t, err)
+
+	tx1, err := sqlDB.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer tx1.Rollback()
+	tx2, err := sqlDB.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer tx2.Rollback()
+
+	var n int
+	require.NoError(t, tx1.QueryRowContext(ctx, "SELECT n FROM c WHERE id = 1").Scan(&n))
+	require.NoError(t, tx2.QueryRowContext(ctx, "SELECT n FROM c WHERE id = 1").Scan(&n))
+	_, err = tx1.ExecContext(ctx, "UPDATE c SET n = ? WHERE id = 1", n+1)
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = tx2.ExecContext(ctx, "UPDATE c SET n = ? WHERE id = 1", n+1)
+	require.Error(t, err)
+	assert.True(t, isBusy(err), "got %v", err)
+	assert.Less(t, time.Since(start), 5*time.Second, "fails without waiting for busy_timeout")
+}
+
+// TestSQLiteTimesStoredInUTC: whatever the zone of a time argument, SQLite gets
+// UTC text, so SQL comparisons between times from different zones are right.
+func TestSQLiteTimesStoredInUTC(t *testing.T) {
+	ctx := context.Background()
+	sqlDB := openSQLiteForTest(t, filepath.Join(t.TempDir(), "x.db"))
+	_, err := sqlDB.ExecContext(ctx, "CREATE TABLE e (id INTEGER PRIMARY KEY, at DATETIME)")
+	require.NoError(t, err)
+
+	east := time.FixedZone("east", 10*3600)
+	early := time.Date(2024, 1, 1, 9, 0, 0, 0, east) // 2023-12-31 23:00 UTC
+	late := time.Date(2024, 1, 1, 0, 30, 0, 0, time.UTC)
+	_, err = sqlDB.ExecContext(ctx, "INSERT INTO e (id, at) VALUES (1, ?), (2, ?)", early, &late)
+	require.NoError(t, err)
+	// Through a prepared statement and a driver.Valuer too.
+	stmt, err := sqlDB.PrepareContext(ctx, "INSERT INTO e (id, at) VALUES (?, ?)")
+	require.NoError(t, err)
+	_, err = stmt.ExecContext(ctx, 3, sql.NullTime{Time: early, Valid: true})
+	require.NoError(t, err)
+	require.NoError(t, stmt.Close())
+
+	var text string
+	require.NoError(t, sqlDB.QueryRowContext(ctx, "SELECT CAST(at AS TEXT) FROM e WHERE id = 1").Scan(&text))
+	assert.True(t, strings.HasPrefix(text, "2023-12-31 23:00:00"), text)
+	assert.True(t, strings.HasSuffix(text, "+00:00"), text)
+
+	var ids []int
+	rows, err := sqlDB.QueryContext(ctx, "SELECT id FROM e WHERE at < ? ORDER BY at, id", late)
+	require.NoError(t, err)
+	for rows.Next() {
+		var id int
+		require.NoError(t, rows.Scan(&id))
+		ids = append(ids, id)
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, []int{1, 3}, ids)
+
+	var got time.Time
+	require.NoError(t, sqlDB.QueryRowContext(ctx, "SELECT at FROM e WHERE id = 1").Scan(&got))
+	assert.True(t, got.Equal(early))
+	assert.Equal(t, time.UTC, got.Location())
+}

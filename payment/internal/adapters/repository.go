@@ -1,0 +1,338 @@
+// Package adapters connects the payment domain to the outside world: its
+// database (gorm, SQLite or MySQL) and the warehouse service (Kitex).
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	gosqlite "github.com/glebarez/go-sqlite"
+	"github.com/go-sql-driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"example.com/bookstore/common/db"
+	"example.com/bookstore/payment/internal/domain"
+)
+
+// Repository is the gorm implementation of domain.Repository and of the
+// dispatcher's outbox.
+type Repository struct {
+	db  *gorm.DB
+	now func() time.Time
+}
+
+// NewRepository returns a repository over gdb; now stamps outbox rows.
+func NewRepository(gdb *gorm.DB, now func() time.Time) *Repository {
+	return &Repository{db: gdb, now: now}
+}
+
+// Migrate creates or updates the tables.
+func (r *Repository) Migrate(ctx context.Context) error {
+	return r.db.WithContext(ctx).AutoMigrate(
+		&paymentModel{}, &paymentItemModel{}, &purchaseModel{}, &walletModel{}, &outboxModel{})
+}
+
+// SeedWalletAccountID and SeedWalletMoney are the contract's seed (§6.2):
+// icyfenix's wallet holds 300.
+const (
+	SeedWalletAccountID = 1
+	SeedWalletMoney     = domain.Cents(30000)
+)
+
+// Seed loads the seed wallet into a database that has no wallets yet. It is
+// idempotent and safe for replicas starting together: the unique account
+// index lets only one insert through.
+func (r *Repository) Seed(ctx context.Context) error {
+	var n int64
+	if err := r.db.WithContext(ctx).Model(&walletModel{}).Count(&n).Error; err != nil {
+		return fmt.Errorf("seed: count wallets: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	w := walletModel{AccountID: SeedWalletAccountID, MoneyCents: int64(SeedWalletMoney)}
+	if err := r.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&w).Error; err != nil {
+		return fmt.Errorf("seed: wallet: %w", err)
+	}
+	return nil
+}
+
+// Ping is the readiness check.
+func (r *Repository) Ping(ctx context.Context) error { return db.Ping(ctx, r.db) }
+
+// maxTxAttempts bounds the retries of a transaction that lost a race
+// (deadlock, busy database, lost compare-and-set).
+const maxTxAttempts = 8
+
+// inTx runs fn in a transaction, again from the start if it failed in a way
+// that another attempt can fix. fn must therefore not keep state across
+// attempts.
+func (r *Repository) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	for attempt := 1; ; attempt++ {
+		err := r.db.WithContext(ctx).Transaction(fn)
+		if err == nil || attempt == maxTxAttempts || !retryable(err) {
+			return err
+		}
+		// Jitter keeps the losers of one race from colliding again.
+		pause := time.Duration(attempt)*5*time.Millisecond + rand.N(10*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(pause):
+		}
+	}
+}
+
+// MySQL/MariaDB errors that roll back a statement or transaction which
+// succeeds when tried again.
+const (
+	mysqlLockWaitTimeout = 1205
+	mysqlDeadlock        = 1213
+)
+
+// SQLite primary result codes (go-sqlite reports extended ones; the low
+// byte is the primary).
+const (
+	sqliteBusy   = 5
+	sqliteLocked = 6
+)
+
+func retryable(err error) bool {
+	if errors.Is(err, domain.ErrConcurrentUpdate) {
+		return true
+	}
+	var myErr *mysql.MySQLError
+	if errors.As(err, &myErr) {
+		return myErr.Number == mysqlDeadlock || myErr.Number == mysqlLockWaitTimeout
+	}
+	var liteErr *gosqlite.Error
+	if errors.As(err, &liteErr) {
+		c := liteErr.Code() & 0xff
+		return c == sqliteBusy || c == sqliteLocked
+	}
+	return false
+}
+
+// forUpdate locks the rows read on MySQL so that concurrent changes queue
+// behind each other; SQLite's dialect drops the clause, and needs none: its
+// transactions start with BEGIN IMMEDIATE and so run one writer at a time.
+var forUpdate = clause.Locking{Strength: clause.LockingStrengthUpdate}
+
+// AddPayment implements domain.Repository.
+func (r *Repository) AddPayment(ctx context.Context, p *domain.Payment) error {
+	rec := p.Record()
+	return r.inTx(ctx, func(tx *gorm.DB) error {
+		// The guard may be dropped only if it was never claimed for
+		// delivery: a claimed thaw may already have reached the warehouse.
+		res := tx.Where("pay_id = ? AND action = ? AND status = ? AND attempts = 0",
+			rec.PayID, string(domain.ActionThaw), outboxPending).Delete(&outboxModel{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return domain.ErrFreezeGuardFired
+		}
+		m := toPaymentModel(rec)
+		if err := tx.Create(&m).Error; err != nil {
+			return err
+		}
+		p.AssignID(m.ID)
+		items := make([]paymentItemModel, 0, len(rec.Items))
+		for _, it := range rec.Items {
+			items = append(items, paymentItemModel{PayID: rec.PayID, ProductID: it.ProductID, Amount: it.Amount, PriceCents: int64(it.UnitPrice)})
+		}
+		if err := tx.Create(&items).Error; err != nil {
+			return err
+		}
+		pu := rec.Purchase
+		return tx.Create(&purchaseModel{PayID: rec.PayID, Delivery: pu.Delivery, Pay: pu.Pay, Name: pu.Name, Telephone: pu.Telephone, Location: pu.Location}).Error
+	})
+}
+
+// GetPayment implements domain.Repository.
+func (r *Repository) GetPayment(ctx context.Context, payID string) (*domain.Payment, error) {
+	return loadPayment(r.db.WithContext(ctx), payID, false)
+}
+
+// UpdatePayment implements domain.Repository.
+func (r *Repository) UpdatePayment(ctx context.Context, payID string, fn func(p *domain.Payment) error) error {
+	return r.inTx(ctx, func(tx *gorm.DB) error {
+		p, err := loadPayment(tx, payID, true)
+		if err != nil {
+			return err
+		}
+		old := p.State()
+		if err := fn(p); err != nil {
+			return err
+		}
+		return r.savePayment(tx, p, old)
+	})
+}
+
+// UpdatePaymentAndWallet implements domain.Repository. The payment row is
+// locked before the wallet row, in every transaction, so that concurrent
+// payments from one wallet queue up instead of deadlocking.
+func (r *Repository) UpdatePaymentAndWallet(ctx context.Context, payID string, accountID int64, fn func(p *domain.Payment, w *domain.Wallet) error) error {
+	return r.inTx(ctx, func(tx *gorm.DB) error {
+		p, err := loadPayment(tx, payID, true)
+		if err != nil {
+			return err
+		}
+		var wm walletModel
+		stored := true
+		if err := tx.Clauses(forUpdate).Where("account_id = ?", accountID).Take(&wm).Error; err != nil {
+			if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+			stored = false
+		}
+		w := domain.NewWallet(accountID, domain.Cents(wm.MoneyCents))
+		old := p.State()
+		if err := fn(p, w); err != nil {
+			return err
+		}
+		if err := r.savePayment(tx, p, old); err != nil {
+			return err
+		}
+		if int64(w.Money()) == wm.MoneyCents {
+			return nil
+		}
+		if !stored {
+			err := tx.Create(&walletModel{AccountID: accountID, MoneyCents: int64(w.Money())}).Error
+			if db.IsUniqueViolation(err) {
+				return fmt.Errorf("%w: wallet of account %d created meanwhile", domain.ErrConcurrentUpdate, accountID)
+			}
+			return err
+		}
+		res := tx.Model(&walletModel{}).Where("account_id = ? AND money_cents = ?", accountID, wm.MoneyCents).
+			Update("money_cents", int64(w.Money()))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("%w: wallet of account %d", domain.ErrConcurrentUpdate, accountID)
+		}
+		return nil
+	})
+}
+
+// savePayment writes a state change as a compare-and-set on the state the
+// payment was loaded in, and enqueues its stock actions in the same
+// transaction.
+func (r *Repository) savePayment(tx *gorm.DB, p *domain.Payment, old domain.State) error {
+	if p.State() != old {
+		res := tx.Model(&paymentModel{}).Where("pay_id = ? AND state = ?", p.PayID(), string(old)).
+			Update("state", string(p.State()))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("%w: %s left %s", domain.ErrConcurrentUpdate, p.PayID(), old)
+		}
+	}
+	now := r.now()
+	for _, a := range p.PendingActions() {
+		row := outboxModel{PayID: p.PayID(), Action: string(a), Status: outboxPending, NextAttemptMs: now.UnixMilli(), CreatedAt: now}
+		// The compare-and-set above already makes a second enqueue
+		// impossible; the unique index would catch one anyway.
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadPayment(tx *gorm.DB, payID string, lock bool) (*domain.Payment, error) {
+	var m paymentModel
+	q := tx
+	if lock {
+		q = q.Clauses(forUpdate)
+	}
+	if err := q.Where("pay_id = ?", payID).Take(&m).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, domain.ErrPaymentNotFound
+		}
+		return nil, err
+	}
+	var items []paymentItemModel
+	if err := tx.Where("pay_id = ?", payID).Order("id").Find(&items).Error; err != nil {
+		return nil, err
+	}
+	var pu purchaseModel
+	if err := tx.Where("pay_id = ?", payID).Take(&pu).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, err
+	}
+	rec := domain.PaymentRecord{
+		ID:         m.ID,
+		PayID:      m.PayID,
+		AccountID:  m.AccountID,
+		CreateTime: m.CreateTime,
+		Expires:    time.Duration(m.ExpiresMs) * time.Millisecond,
+		Total:      domain.Cents(m.TotalCents),
+		Link:       m.PaymentLink,
+		State:      domain.State(m.State),
+		Purchase:   domain.Purchase{Delivery: pu.Delivery, Pay: pu.Pay, Name: pu.Name, Telephone: pu.Telephone, Location: pu.Location},
+	}
+	for _, it := range items {
+		rec.Items = append(rec.Items, domain.PricedItem{Item: domain.Item{ProductID: it.ProductID, Amount: it.Amount}, UnitPrice: domain.Cents(it.PriceCents)})
+	}
+	return domain.UnmarshalPayment(rec)
+}
+
+func toPaymentModel(rec domain.PaymentRecord) paymentModel {
+	return paymentModel{
+		PayID:       rec.PayID,
+		AccountID:   rec.AccountID,
+		CreateTime:  rec.CreateTime,
+		TotalCents:  int64(rec.Total),
+		ExpiresMs:   rec.Expires.Milliseconds(),
+		ExpireAtMs:  rec.CreateTime.Add(rec.Expires).UnixMilli(),
+		PaymentLink: rec.Link,
+		State:       string(rec.State),
+	}
+}
+
+// DuePayments implements domain.Repository.
+func (r *Repository) DuePayments(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	var ids []string
+	err := r.db.WithContext(ctx).Model(&paymentModel{}).
+		Where("state = ? AND expire_at_ms < ?", string(domain.StateWaiting), now.UnixMilli()).
+		Order("expire_at_ms").Limit(limit).Pluck("pay_id", &ids).Error
+	return ids, err
+}
+
+// GetWallet implements domain.Repository.
+func (r *Repository) GetWallet(ctx context.Context, accountID int64) (*domain.Wallet, error) {
+	var wm walletModel
+	err := r.db.WithContext(ctx).Where("account_id = ?", accountID).Take(&wm).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, err
+	}
+	return domain.NewWallet(accountID, domain.Cents(wm.MoneyCents)), nil
+}
+
+// GuardFreeze implements domain.Repository.
+func (r *Repository) GuardFreeze(ctx context.Context, payID string, fireAt time.Time) error {
+	row := outboxModel{PayID: payID, Action: string(domain.ActionThaw), Status: outboxPending,
+		NextAttemptMs: fireAt.UnixMilli(), CreatedAt: r.now()}
+	return r.db.WithContext(ctx).Create(&row).Error
+}
+
+// FireFreezeGuard implements domain.Repository.
+func (r *Repository) FireFreezeGuard(ctx context.Context, payID string) error {
+	now := r.now().UnixMilli()
+	return r.db.WithContext(ctx).Model(&outboxModel{}).
+		Where("pay_id = ? AND action = ? AND status = ? AND next_attempt_ms > ?", payID, string(domain.ActionThaw), outboxPending, now).
+		Update("next_attempt_ms", now).Error
+}
+
+// DropFreezeGuard implements domain.Repository.
+func (r *Repository) DropFreezeGuard(ctx context.Context, payID string) error {
+	return r.db.WithContext(ctx).
+		Where("pay_id = ? AND action = ? AND status = ? AND attempts = 0", payID, string(domain.ActionThaw), outboxPending).
+		Delete(&outboxModel{}).Error
+}

@@ -1,0 +1,96 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"example.com/bookstore/payment/internal/app/command"
+)
+
+// WorkerSettings are read before every wait, so a live config change
+// applies from the next tick.
+type WorkerSettings struct {
+	SweepInterval time.Duration // how often expired payments are timed out
+	RetryInterval time.Duration // how often the outbox is scanned for due rows
+}
+
+// Worker runs the two background loops: the expiry sweeper and the outbox
+// dispatcher. All their state is in the database, so a restarted (or
+// another) process picks up where this one stopped.
+type Worker struct {
+	expire   command.ExpireDueHandler
+	deliver  command.DeliverHandler
+	settings func() WorkerSettings
+	kick     chan struct{}
+}
+
+// NewWorker returns a worker; Kick may be called before Run.
+func NewWorker(settings func() WorkerSettings) *Worker {
+	return &Worker{settings: settings, kick: make(chan struct{}, 1)}
+}
+
+// Bind sets the handlers (they need the worker as their Kicker, hence two steps).
+func (w *Worker) Bind(expire command.ExpireDueHandler, deliver command.DeliverHandler) {
+	w.expire, w.deliver = expire, deliver
+}
+
+// Kick asks the dispatcher for a pass now; it never blocks.
+func (w *Worker) Kick() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs both loops until ctx ends.
+func (w *Worker) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		w.loop(ctx, "sweeper", nil, func() time.Duration { return w.settings().SweepInterval }, func(ctx context.Context) error {
+			_, err := w.expire.Handle(ctx)
+			return err
+		})
+	})
+	wg.Go(func() {
+		w.loop(ctx, "dispatcher", w.kick, func() time.Duration { return w.settings().RetryInterval }, func(ctx context.Context) error {
+			_, err := w.deliver.Handle(ctx)
+			return err
+		})
+	})
+	wg.Wait()
+}
+
+func (w *Worker) loop(ctx context.Context, name string, kick <-chan struct{}, interval func() time.Duration, pass func(context.Context) error) {
+	for {
+		if err := safePass(ctx, pass); err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, name+" pass failed", "err", err)
+		}
+		d := interval()
+		if d <= 0 {
+			d = time.Second
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// safePass keeps a bug in one pass from killing the loop (and the process).
+func safePass(ctx context.Context, pass func(context.Context) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return pass(ctx)
+}
