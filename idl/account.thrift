@@ -14,6 +14,8 @@ enum ErrorCode {
     FAILED_PRECONDITION = 4  // a business rule refuses the operation
     UNAUTHENTICATED = 5      // missing, invalid or expired token; wrong credentials
     PERMISSION_DENIED = 6    // authenticated, but not allowed
+    INSUFFICIENT_STOCK = 7   // (not used by account; keeps the numbering shared)
+    UNAVAILABLE = 8          // a request's deadline ended or a dependency is down: HTTP 503
 }
 
 // Account is the public view of an account: the password hash never leaves

@@ -96,19 +96,32 @@ func (p Principal) HasRole(role string) bool { return slices.Contains(p.Authorit
 // HasScope reports whether the token was granted the scope.
 func (p Principal) HasScope(scope string) bool { return slices.Contains(p.Scopes, scope) }
 
-// PrincipalOf returns the principal named by verified claims.
+// PrincipalOf returns the principal named by verified claims. A user's
+// authorities follow from its account (contract §2.4: they come from the
+// account, not the token) once the account id is known; until then (a
+// legacy token, see MetaAccountID) the token's claim stands in.
 func PrincipalOf(c Claims) Principal {
 	name := c.UserName
 	if name == "" {
 		name = c.Username
 	}
-	return Principal{
+	p := Principal{
 		Username:    name,
-		AccountID:   c.AccountID,
 		Authorities: c.Authorities,
 		Scopes:      c.Scope,
 		ClientID:    c.ClientID,
 	}
+	p.SetAccountID(c.AccountID)
+	return p
+}
+
+// SetAccountID records the user's account id and the roles it carries.
+func (p *Principal) SetAccountID(id int64) {
+	if id == 0 || p.Username == "" {
+		return
+	}
+	p.AccountID = id
+	p.Authorities = RolesFor(id)
 }
 
 // ErrInvalidToken is returned for a token that is malformed, badly signed or expired.
@@ -138,7 +151,7 @@ func (k *Keys) Verify(raw string) (Claims, error) {
 	var c Claims
 	_, err := k.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return k.key, nil })
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	return c, nil
 }

@@ -70,7 +70,8 @@ func ServerMiddleware(keys *Keys) endpoint.Middleware {
 			p := PrincipalOf(c)
 			if p.AccountID == 0 && p.Username != "" {
 				if s, ok := metainfo.GetValue(ctx, MetaAccountID); ok {
-					p.AccountID, _ = strconv.ParseInt(s, 10, 64)
+					id, _ := strconv.ParseInt(s, 10, 64)
+					p.SetAccountID(id)
 				}
 			}
 			return next(NewContext(ctx, p), req, resp)

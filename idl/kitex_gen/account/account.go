@@ -18,6 +18,8 @@ const (
 	ErrorCode_FAILED_PRECONDITION ErrorCode = 4
 	ErrorCode_UNAUTHENTICATED     ErrorCode = 5
 	ErrorCode_PERMISSION_DENIED   ErrorCode = 6
+	ErrorCode_INSUFFICIENT_STOCK  ErrorCode = 7
+	ErrorCode_UNAVAILABLE         ErrorCode = 8
 )
 
 func (p ErrorCode) String() string {
@@ -34,6 +36,10 @@ func (p ErrorCode) String() string {
 		return "UNAUTHENTICATED"
 	case ErrorCode_PERMISSION_DENIED:
 		return "PERMISSION_DENIED"
+	case ErrorCode_INSUFFICIENT_STOCK:
+		return "INSUFFICIENT_STOCK"
+	case ErrorCode_UNAVAILABLE:
+		return "UNAVAILABLE"
 	}
 	return "<UNSET>"
 }
@@ -52,6 +58,10 @@ func ErrorCodeFromString(s string) (ErrorCode, error) {
 		return ErrorCode_UNAUTHENTICATED, nil
 	case "PERMISSION_DENIED":
 		return ErrorCode_PERMISSION_DENIED, nil
+	case "INSUFFICIENT_STOCK":
+		return ErrorCode_INSUFFICIENT_STOCK, nil
+	case "UNAVAILABLE":
+		return ErrorCode_UNAVAILABLE, nil
 	}
 	return ErrorCode(0), fmt.Errorf("not a valid ErrorCode string")
 }
