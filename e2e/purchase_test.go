@@ -109,9 +109,11 @@ func TestPurchaseFlow(t *testing.T) {
 	pay2 := p2["payId"].(string)
 	a.expect(a.do("PATCH", "/restful/pay/"+pay2+"?state=PAYED", admin, nil), http.StatusInternalServerError, "用户余额不足以支付，请先充值")
 	a.expectOK(a.do("PATCH", "/restful/pay/"+pay2+"?state=CANCEL", admin, nil))
-	if amount, frozen := stockOf(t, a, admin, 1); amount != 28 || frozen != 0 {
-		t.Errorf("after cancel: stock {%v, %v}, want {28, 0}", amount, frozen)
-	}
+	// The thaw reaches warehouse right after the cancel commits (outbox).
+	eventually(t, 5*time.Second, "the cancelled payment thaws", func() bool {
+		amount, frozen := stockOf(t, a, admin, 1)
+		return amount == 28 && frozen == 0
+	})
 	a.expect(a.do("PATCH", "/restful/pay/"+pay2+"?state=PAYED", admin, nil), http.StatusInternalServerError, "当前订单不允许支付，当前状态为：CANCEL")
 	if w := walletOf(t, s, 1); w != 30 {
 		t.Errorf("wallet after a refused payment = %v, want 30", w)
