@@ -29,6 +29,8 @@ build: ## build the four service binaries into bin/
 test: ## run every test (unit, component, e2e) with the race detector
 	go vet $(PKGS)
 	go test $(RACE) -count=1 -timeout 20m $(PKGS)
+	@# Say which database the repository tests used (MySQL when BOOKSTORE_TEST_MYSQL_DSN is set).
+	@go test -count=1 -v -run 'TestKind$$' ./common/db/dbtest 2>&1 | grep -m1 'dbtest: using' || true
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $(MODULES) | grep -v kitex_gen); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
