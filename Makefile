@@ -37,6 +37,9 @@ lint: ## gofmt and go vet
 	go vet $(PKGS)
 
 run: ## build and run the whole store locally on SQLite (gateway on http://localhost:8080)
-	go run ./e2e/cmd/bookstore-run
+	@# Built and exec'd rather than `go run`, so Ctrl-C reaches the launcher
+	@# alone and it stops the services gracefully.
+	go build -o $(BIN)/bookstore-run ./e2e/cmd/bookstore-run
+	exec $(BIN)/bookstore-run
 
 .PHONY: help gen build test lint run
