@@ -10,6 +10,7 @@ import (
 	"example.com/bookstore/account/internal/service"
 	commonconfig "example.com/bookstore/common/config"
 	"example.com/bookstore/common/logging"
+	"example.com/bookstore/common/telemetry"
 )
 
 func main() {
@@ -26,6 +27,11 @@ func run() error {
 	}
 	cfg := store.Current()
 	level := logging.Setup("account", cfg.Log)
+	tel, err := telemetry.Setup("account", cfg.Telemetry)
+	if err != nil {
+		return err
+	}
+	defer flushTelemetry(tel)
 	store.OnChange(func(_, next *config.Config) { logging.SetLevel(level, next.Log.Level) })
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -38,4 +44,11 @@ func run() error {
 		return err
 	}
 	return running.Wait(ctx)
+}
+
+// flushTelemetry sends the spans still buffered before the process exits.
+func flushTelemetry(tel *telemetry.Provider) {
+	if err := tel.Shutdown(context.Background()); err != nil {
+		slog.Warn("telemetry: spans lost at exit", "err", err)
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/cloudwego/kitex/server"
 
 	"example.com/bookstore/common/auth"
+	"example.com/bookstore/common/telemetry"
 )
 
 // Config is the [server] section of a service's config.
@@ -28,7 +29,7 @@ type Config struct {
 	// Addr is where Kitex listens, e.g. "127.0.0.1:8810"; never Kitex's
 	// ":8888" default. Port 0 picks a free port (tests).
 	Addr string `mapstructure:"addr" validate:"required,hostname_port"`
-	// AdminAddr serves /healthz and /readyz (and later /metrics).
+	// AdminAddr serves /healthz, /readyz and /metrics.
 	AdminAddr string `mapstructure:"admin_addr" validate:"required,hostname_port"`
 	// DrainDelay is how long readiness reports false before the listener
 	// closes, so that load balancers stop sending new calls first.
@@ -80,12 +81,16 @@ func Start(cfg Config, keys *auth.Keys, ready ReadyFunc, newServer NewServerFunc
 		// We own signal handling (Wait); Kitex stops only when told to.
 		server.WithExitSignal(func() <-chan error { return s.stop }),
 	}
+	// Before every other middleware: the call's span and log line cover them.
+	opts = append(opts, telemetry.ServerOptions()...)
 	if keys != nil {
 		opts = append(opts, server.WithMiddleware(auth.ServerMiddleware(keys)))
 	}
 	s.kitex = newServer(append(opts, extra...))
 
 	mux := http.NewServeMux()
+	RegisterPprof(mux)
+	mux.Handle("GET /metrics", telemetry.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

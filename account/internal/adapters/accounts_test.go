@@ -18,8 +18,6 @@ func newRepo(t *testing.T) *Accounts {
 	return r
 }
 
-func ptr2(s string) *string { return &s }
-
 // wireHash is a bcrypt hash of "wire", made once: hashing per account
 // would make these tests slow under -race for nothing they check.
 const wireHash = "$2a$10$jcj2wVD10Kvzae8jp2ZlbepdXFa4ApdTlxgQSylgVfMdCM3vALn8O"
@@ -87,7 +85,7 @@ func TestSeedLeavesANonEmptyTableAlone(t *testing.T) {
 func TestUniqueness(t *testing.T) {
 	ctx := context.Background()
 	r := newRepo(t)
-	if _, err := r.Create(ctx, account(t, "alice", ptr2("13800000001"), ptr2("alice@example.com"))); err != nil {
+	if _, err := r.Create(ctx, account(t, "alice", ptr("13800000001"), ptr("alice@example.com"))); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -96,12 +94,12 @@ func TestUniqueness(t *testing.T) {
 		wantErr error
 	}{
 		{"same username", account(t, "alice", nil, nil), domain.ErrDuplicateAccount},
-		{"same telephone", account(t, "bob", ptr2("13800000001"), nil), domain.ErrDuplicateAccount},
-		{"same email", account(t, "bob", nil, ptr2("alice@example.com")), domain.ErrDuplicateAccount},
+		{"same telephone", account(t, "bob", ptr("13800000001"), nil), domain.ErrDuplicateAccount},
+		{"same email", account(t, "bob", nil, ptr("alice@example.com")), domain.ErrDuplicateAccount},
 		// Like the original, usernames are case-sensitive on every database.
 		{"username differing in case", account(t, "Alice", nil, nil), nil},
 		{"no telephone nor email", account(t, "carol", nil, nil), nil},
-		{"again no telephone nor email", account(t, "dave", ptr2(""), ptr2("")), nil},
+		{"again no telephone nor email", account(t, "dave", ptr(""), ptr("")), nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,13 +119,13 @@ func TestUniqueness(t *testing.T) {
 func TestUniqueIndexBacksTheCheck(t *testing.T) {
 	ctx := context.Background()
 	r := newRepo(t)
-	if _, err := r.Create(ctx, account(t, "alice", ptr2("13800000001"), ptr2("a@x.com"))); err != nil {
+	if _, err := r.Create(ctx, account(t, "alice", ptr("13800000001"), ptr("a@x.com"))); err != nil {
 		t.Fatal(err)
 	}
 	for _, row := range []accountRow{
 		toRow(account(t, "alice", nil, nil)),
-		toRow(account(t, "bob", ptr2("13800000001"), nil)),
-		toRow(account(t, "carol", nil, ptr2("a@x.com"))),
+		toRow(account(t, "bob", ptr("13800000001"), nil)),
+		toRow(account(t, "carol", nil, ptr("a@x.com"))),
 	} {
 		if err := insert(r.db.WithContext(ctx), &row); !errors.Is(err, domain.ErrDuplicateAccount) {
 			t.Errorf("insert %s past the check = %v, want ErrDuplicateAccount", row.Username, err)
@@ -147,11 +145,11 @@ func TestUniqueIndexBacksTheCheck(t *testing.T) {
 func TestUpdate(t *testing.T) {
 	ctx := context.Background()
 	r := newRepo(t)
-	alice, err := r.Create(ctx, account(t, "alice", ptr2("13800000001"), ptr2("alice@example.com")))
+	alice, err := r.Create(ctx, account(t, "alice", ptr("13800000001"), ptr("alice@example.com")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Create(ctx, account(t, "bob", ptr2("13800000002"), ptr2("bob@example.com"))); err != nil {
+	if _, err := r.Create(ctx, account(t, "bob", ptr("13800000002"), ptr("bob@example.com"))); err != nil {
 		t.Fatal(err)
 	}
 	replace := func(p domain.Profile) func(*domain.Account) error {
@@ -159,7 +157,7 @@ func TestUpdate(t *testing.T) {
 	}
 
 	t.Run("clears absent fields and keeps its own values", func(t *testing.T) {
-		got, err := r.Update(ctx, alice.ID(), replace(domain.Profile{Username: "alice", Name: "Alice", Email: ptr2("alice@example.com")}))
+		got, err := r.Update(ctx, alice.ID(), replace(domain.Profile{Username: "alice", Name: "Alice", Email: ptr("alice@example.com")}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,8 +180,8 @@ func TestUpdate(t *testing.T) {
 		p    domain.Profile
 	}{
 		{"another's username", domain.Profile{Username: "bob", Name: "x"}},
-		{"another's telephone", domain.Profile{Username: "alice", Name: "x", Telephone: ptr2("13800000002")}},
-		{"another's email", domain.Profile{Username: "alice", Name: "x", Email: ptr2("bob@example.com")}},
+		{"another's telephone", domain.Profile{Username: "alice", Name: "x", Telephone: ptr("13800000002")}},
+		{"another's email", domain.Profile{Username: "alice", Name: "x", Email: ptr("bob@example.com")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := r.Update(ctx, alice.ID(), replace(tc.p)); !errors.Is(err, domain.ErrConflictingAccount) {

@@ -10,6 +10,7 @@ import (
 	"example.com/bookstore/common/db"
 	"example.com/bookstore/common/logging"
 	"example.com/bookstore/common/server"
+	"example.com/bookstore/common/telemetry"
 )
 
 // Config is conf/config.toml. Only log.level may change live.
@@ -18,6 +19,8 @@ type Config struct {
 	Log    logging.Config `mapstructure:"log"`
 	DB     db.Config      `mapstructure:"db"`
 	Auth   auth.Config    `mapstructure:"auth"`
+	// Telemetry says where traces go; restart to change it.
+	Telemetry telemetry.Config `mapstructure:"telemetry"`
 }
 
 // Validate checks what the field tags cannot.

@@ -74,8 +74,10 @@ func (e *env) start(extra ...kserver.Option) {
 		}
 	})
 	c, err := accountservice.NewClient("account", rpcclient.Options(rpcclient.Config{
-		Addr:       run.Addr().String(),
-		RPCTimeout: 20 * time.Second, // bcrypt under -race on a shared machine
+		Addr: run.Addr().String(),
+		// bcrypt at cost 10 takes over a second under -race on a busy
+		// 2-core machine, and the concurrency test runs 20 at once.
+		RPCTimeout: 2 * time.Minute,
 	})...)
 	if err != nil {
 		e.t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"example.com/bookstore/common/auth"
 	"example.com/bookstore/common/db"
 	"example.com/bookstore/common/server"
+	"example.com/bookstore/common/telemetry"
 	"example.com/bookstore/idl/kitex_gen/account/accountservice"
 )
 
@@ -45,6 +46,9 @@ func Start(ctx context.Context, cfg *config.Config, extra ...kserver.Option) (*R
 }
 
 func start(ctx context.Context, cfg *config.Config, gdb *gorm.DB, extra []kserver.Option) (*Running, error) {
+	if err := telemetry.InstrumentDB(gdb, "account"); err != nil {
+		return nil, err
+	}
 	repo := adapters.NewAccounts(gdb)
 	if err := repo.Migrate(ctx); err != nil {
 		return nil, err
@@ -57,18 +61,10 @@ func start(ctx context.Context, cfg *config.Config, gdb *gorm.DB, extra []kserve
 		slog.Info("account: empty database seeded with the preset user")
 	}
 	handler := ports.NewHandler(app.New(repo))
-	// The token check is installed here rather than by server.Start (keys
-	// nil there) so that LiftBizErrors can wrap it: its UNAUTHENTICATED must
-	// reach callers as a typed error.
-	opts := append([]kserver.Option{
-		kserver.WithMiddleware(ports.LiftBizErrors),
-		kserver.WithMiddleware(auth.ServerMiddleware(auth.NewKeys(cfg.Auth.JWTKey))),
-		kserver.WithMiddleware(ports.LogCalls),
-	}, extra...)
-	svc, err := server.Start(cfg.Server, nil,
+	svc, err := server.Start(cfg.Server, auth.NewKeys(cfg.Auth.JWTKey),
 		func(ctx context.Context) error { return db.Ping(ctx, gdb) },
 		func(opts []kserver.Option) kserver.Server { return accountservice.NewServer(handler, opts...) },
-		opts...)
+		extra...)
 	if err != nil {
 		return nil, fmt.Errorf("account: %w", err)
 	}

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"example.com/bookstore/account/internal/domain"
 )
@@ -28,15 +29,20 @@ func NewVerifyCredentialsHandler(repo domain.Repository) VerifyCredentialsHandle
 // domain.ErrBadCredentials for a wrong password and for an unknown user
 // alike, both in the time of one bcrypt check.
 func (h VerifyCredentialsHandler) Handle(ctx context.Context, q VerifyCredentials) (*domain.Account, error) {
-	a, err := h.repo.ByUsername(ctx, domain.NormalizeLoginName(q.Username))
+	username := domain.NormalizeLoginName(q.Username)
+	a, err := h.repo.ByUsername(ctx, username)
 	if errors.Is(err, domain.ErrNotFound) {
 		domain.BurnPasswordCheck(q.Password)
+		// The caller is not told which check failed; the log says, for
+		// whoever debugs a login.
+		slog.DebugContext(ctx, "account: credentials refused", "username", username, "reason", "unknown user")
 		return nil, domain.ErrBadCredentials
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !a.VerifyPassword(q.Password) {
+		slog.DebugContext(ctx, "account: credentials refused", "username", username, "reason", "wrong password")
 		return nil, domain.ErrBadCredentials
 	}
 	return a, nil
