@@ -14,6 +14,8 @@ import (
 
 	"example.com/bookstore/common/config"
 	"example.com/bookstore/common/logging"
+	"example.com/bookstore/common/telemetry"
+	"example.com/bookstore/common/telemetry/hertztel"
 	gwconfig "example.com/bookstore/gateway/internal/config"
 	"example.com/bookstore/gateway/internal/service"
 )
@@ -33,6 +35,12 @@ func run() error {
 	}
 	cfg := store.Current()
 	level := logging.Setup("gateway", cfg.Log)
+	tel, err := telemetry.Setup("gateway", cfg.Telemetry)
+	if err != nil {
+		return err
+	}
+	defer flushTelemetry(tel)
+	hlog.SetLogger(hertztel.Logger())
 	frameworkLogs(cfg.Log.Level)
 	store.OnChange(func(_, next *gwconfig.Config) {
 		logging.SetLevel(level, next.Log.Level)
@@ -60,4 +68,11 @@ func frameworkLogs(level string) {
 	}
 	hlog.SetLevel(hlog.LevelWarn)
 	klog.SetLevel(klog.LevelWarn)
+}
+
+// flushTelemetry sends the spans still buffered before the process exits.
+func flushTelemetry(tel *telemetry.Provider) {
+	if err := tel.Shutdown(context.Background()); err != nil {
+		slog.Warn("telemetry: spans lost at exit", "err", err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"example.com/bookstore/common/config"
 	"example.com/bookstore/common/logging"
+	"example.com/bookstore/common/telemetry"
 	pconfig "example.com/bookstore/payment/internal/config"
 	"example.com/bookstore/payment/internal/service"
 )
@@ -26,6 +27,11 @@ func run() error {
 		return err
 	}
 	level := logging.Setup("payment", store.Current().Log)
+	tel, err := telemetry.Setup("payment", store.Current().Telemetry)
+	if err != nil {
+		return err
+	}
+	defer flushTelemetry(tel)
 	store.OnChange(func(_, next *pconfig.Config) { logging.SetLevel(level, next.Log.Level) })
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -38,4 +44,11 @@ func run() error {
 		return err
 	}
 	return running.Wait(ctx)
+}
+
+// flushTelemetry sends the spans still buffered before the process exits.
+func flushTelemetry(tel *telemetry.Provider) {
+	if err := tel.Shutdown(context.Background()); err != nil {
+		slog.Warn("telemetry: spans lost at exit", "err", err)
+	}
 }

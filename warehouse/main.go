@@ -9,6 +9,7 @@ import (
 
 	"example.com/bookstore/common/config"
 	"example.com/bookstore/common/logging"
+	"example.com/bookstore/common/telemetry"
 	wconfig "example.com/bookstore/warehouse/internal/config"
 	"example.com/bookstore/warehouse/internal/service"
 )
@@ -27,6 +28,11 @@ func run() error {
 	}
 	cfg := store.Current()
 	level := logging.Setup("warehouse", cfg.Log)
+	tel, err := telemetry.Setup("warehouse", cfg.Telemetry)
+	if err != nil {
+		return err
+	}
+	defer flushTelemetry(tel)
 	store.OnChange(func(_, next *wconfig.Config) { logging.SetLevel(level, next.Log.Level) })
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -34,9 +40,16 @@ func run() error {
 	if err := store.Watch(ctx); err != nil {
 		return err
 	}
-	running, err := service.Start(ctx, cfg)
+	running, err := service.StartLive(ctx, store.Current)
 	if err != nil {
 		return err
 	}
 	return running.Wait(ctx)
+}
+
+// flushTelemetry sends the spans still buffered before the process exits.
+func flushTelemetry(tel *telemetry.Provider) {
+	if err := tel.Shutdown(context.Background()); err != nil {
+		slog.Warn("telemetry: spans lost at exit", "err", err)
+	}
 }

@@ -60,7 +60,8 @@ const (
 	DefaultConnectTimeout = 60 * time.Second
 
 	// SQLite: a small pool. Readers run in parallel thanks to WAL; writers are
-	// serialised by SQLite itself (BEGIN IMMEDIATE + busy_timeout), so more
+	// serialised (BEGIN IMMEDIATE, queued in the process by the write gate of
+	// sqlite_gate.go, and by busy_timeout across processes), so more
 	// connections would only add lock contention.
 	DefaultSQLiteMaxOpenConns = 4
 

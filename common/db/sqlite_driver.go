@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"sync"
 	"time"
 
 	// Registers the pure-Go "sqlite" driver that utcDriver wraps.
@@ -42,7 +43,7 @@ func (d utcDriver) Open(name string) (driver.Conn, error) {
 		_ = c.Close()
 		return nil, fmt.Errorf("db: sqlite driver conn %T lacks context-aware methods", c)
 	}
-	return utcConn{c}, nil
+	return utcConn{Conn: c, gate: gateFor(name)}, nil
 }
 
 // The interfaces go-sqlite's conn implements; utcConn forwards all of them
@@ -57,7 +58,10 @@ type sqliteConn interface {
 	driver.Pinger
 }
 
-type utcConn struct{ driver.Conn }
+type utcConn struct {
+	driver.Conn
+	gate writeGate // nil: no gate (see gateFor)
+}
 
 var _ sqliteConn = utcConn{}
 var _ driver.NamedValueChecker = utcConn{}
@@ -78,7 +82,18 @@ func (c utcConn) CheckNamedValue(nv *driver.NamedValue) error {
 }
 
 func (c utcConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if c.gate == nil || opts.ReadOnly {
+		return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	}
+	if err := c.gate.enter(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		c.gate.leave()
+		return nil, err
+	}
+	return gatedTx{Tx: tx, gate: c.gate, once: new(sync.Once)}, nil
 }
 
 func (c utcConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {

@@ -262,6 +262,22 @@ func (p *Proc) Stop(grace time.Duration) error {
 	return nil
 }
 
+// PID is the running process's id, 0 when it is not running (for tests that
+// watch its memory).
+func (p *Proc) PID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	select {
+	case <-p.done:
+		return 0
+	default:
+	}
+	return p.cmd.Process.Pid
+}
+
 // Kill ends the process with SIGKILL (a crash) and waits for it.
 func (p *Proc) Kill() {
 	p.mu.Lock()

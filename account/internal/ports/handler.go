@@ -54,6 +54,11 @@ func (h *Handler) CreateAccount(ctx context.Context, input *account.AccountInput
 	if input == nil {
 		input = &account.AccountInput{}
 	}
+	release, err := passwordSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	a, err := h.app.Commands.CreateAccount.Handle(ctx, command.CreateAccount{
 		Profile:  toProfile(input),
 		Password: input.GetPassword(),
@@ -80,6 +85,13 @@ func (h *Handler) UpdateAccount(ctx context.Context, input *account.AccountInput
 			Browser:   p.Username != "" && p.HasScope(auth.ScopeBrowser),
 		}
 	}
+	if input.GetPassword() != "" {
+		release, err := passwordSlot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	a, err := h.app.Commands.UpdateAccount.Handle(ctx, command.UpdateAccount{
 		ID:       input.GetId(),
 		Profile:  toProfile(input),
@@ -103,6 +115,11 @@ func (h *Handler) VerifyCredentials(ctx context.Context, req *account.VerifyCred
 	if req == nil {
 		req = &account.VerifyCredentialsRequest{}
 	}
+	release, err := passwordSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	a, err := h.app.Queries.VerifyCredentials.Handle(ctx, query.VerifyCredentials{
 		Username: req.Username,
 		Password: req.Password,

@@ -4,9 +4,11 @@ package clients
 import (
 	"fmt"
 
+	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/client/callopt"
 
 	"example.com/bookstore/common/rpcclient"
+	"example.com/bookstore/gateway/internal/bulkhead"
 	"example.com/bookstore/gateway/internal/config"
 	"example.com/bookstore/idl/kitex_gen/account/accountservice"
 	"example.com/bookstore/idl/kitex_gen/payment/paymentservice"
@@ -29,19 +31,41 @@ type Set struct {
 	current func() config.Clients
 }
 
+// Guards are the protections shared by the clients (both may be nil).
+type Guards struct {
+	Breakers  *rpcclient.Breakers
+	Bulkheads *bulkhead.Bulkheads
+}
+
+// The calls that may be retried after a connection failure: the reads.
+// Nothing the gateway writes carries an idempotency key, so its writes are
+// sent once.
+var (
+	accountReads   = rpcclient.Idempotent("GetAccount", "VerifyCredentials")
+	warehouseReads = rpcclient.Idempotent("ListProducts", "GetProduct", "GetStockpile", "ListAdvertisements")
+	paymentReads   = rpcclient.Idempotent("GetPayment", "GetWallet")
+)
+
 // New builds the clients from cfg. current, when not nil, is read on every
 // call so that changed timeouts apply without a restart (the addresses do
 // need one).
-func New(cfg config.Clients, current func() config.Clients) (*Set, error) {
-	acc, err := accountservice.NewClient(Account, rpcclient.Options(cfg.Account)...)
+func New(cfg config.Clients, current func() config.Clients, g Guards) (*Set, error) {
+	opts := func(service string, c rpcclient.Config, reads rpcclient.Option) []client.Option {
+		o := rpcclient.Options(c, reads, rpcclient.WithBreakers(g.Breakers))
+		if g.Bulkheads != nil {
+			o = append(o, client.WithMiddleware(g.Bulkheads.Middleware(service)))
+		}
+		return o
+	}
+	acc, err := accountservice.NewClient(Account, opts(Account, cfg.Account, accountReads)...)
 	if err != nil {
 		return nil, fmt.Errorf("clients: account: %w", err)
 	}
-	wh, err := warehouseservice.NewClient(Warehouse, rpcclient.Options(cfg.Warehouse)...)
+	wh, err := warehouseservice.NewClient(Warehouse, opts(Warehouse, cfg.Warehouse, warehouseReads)...)
 	if err != nil {
 		return nil, fmt.Errorf("clients: warehouse: %w", err)
 	}
-	pay, err := paymentservice.NewClient(Payment, rpcclient.Options(cfg.Payment)...)
+	pay, err := paymentservice.NewClient(Payment, opts(Payment, cfg.Payment, paymentReads)...)
 	if err != nil {
 		return nil, fmt.Errorf("clients: payment: %w", err)
 	}
@@ -55,21 +79,13 @@ func (s *Set) Opts(service string) []callopt.Option {
 		return nil
 	}
 	all := s.current()
-	var c rpcclient.Config
 	switch service {
 	case Account:
-		c = all.Account
+		return rpcclient.CallOptions(all.Account)
 	case Warehouse:
-		c = all.Warehouse
+		return rpcclient.CallOptions(all.Warehouse)
 	case Payment:
-		c = all.Payment
+		return rpcclient.CallOptions(all.Payment)
 	}
-	var opts []callopt.Option
-	if c.RPCTimeout > 0 {
-		opts = append(opts, callopt.WithRPCTimeout(c.RPCTimeout))
-	}
-	if c.ConnectTimeout > 0 {
-		opts = append(opts, callopt.WithConnectTimeout(c.ConnectTimeout))
-	}
-	return opts
+	return nil
 }

@@ -19,11 +19,15 @@ func warehouseErr(err error, op httperr.Op) error {
 
 // listProducts is W1, anonymous.
 func (h *Handlers) listProducts(ctx context.Context, c *app.RequestContext) error {
+	if h.catalogue.serve(c, keyProducts) {
+		return nil
+	}
+	gen := h.catalogue.generation()
 	resp, err := h.clients.Warehouse.ListProducts(callerOf(c).Context(ctx), &warehouse.ListProductsRequest{}, h.clients.Opts(clients.Warehouse)...)
 	if err != nil {
 		return warehouseErr(err, httperr.Read)
 	}
-	return render(ctx, c, view.ProductsOf(resp.GetProducts()))
+	return h.renderKept(ctx, c, keyProducts, gen, view.ProductsOf(resp.GetProducts()))
 }
 
 // getProduct is W2, anonymous; 204 if unknown.
@@ -32,6 +36,11 @@ func (h *Handlers) getProduct(ctx context.Context, c *app.RequestContext) error 
 	if err != nil {
 		return err
 	}
+	key := productKey(id)
+	if h.catalogue.serve(c, key) {
+		return nil
+	}
+	gen := h.catalogue.generation()
 	p, err := h.clients.Warehouse.GetProduct(callerOf(c).Context(ctx), &warehouse.ProductIdRequest{Id: id}, h.clients.Opts(clients.Warehouse)...)
 	if err != nil {
 		return warehouseErr(err, httperr.Read)
@@ -39,7 +48,7 @@ func (h *Handlers) getProduct(ctx context.Context, c *app.RequestContext) error 
 	if p == nil {
 		return httperr.NoContent
 	}
-	return render(ctx, c, view.ProductOf(p))
+	return h.renderKept(ctx, c, key, gen, view.ProductOf(p))
 }
 
 // productBody reads a Product body; an invalid body is refused before the
@@ -62,6 +71,8 @@ func (h *Handlers) updateProduct(ctx context.Context, c *app.RequestContext) err
 	if err != nil {
 		return err
 	}
+	// Whatever the answer (a timeout may hide a success), kept answers go.
+	defer h.catalogue.invalidate()
 	if _, err := h.clients.Warehouse.UpdateProduct(caller.Context(ctx), &warehouse.ProductRequest{Product: p}, h.clients.Opts(clients.Warehouse)...); err != nil {
 		return warehouseErr(err, httperr.Write)
 	}
@@ -78,6 +89,7 @@ func (h *Handlers) createProduct(ctx context.Context, c *app.RequestContext) err
 	if err != nil {
 		return err
 	}
+	defer h.catalogue.invalidate()
 	saved, err := h.clients.Warehouse.CreateProduct(caller.Context(ctx), &warehouse.ProductRequest{Product: p}, h.clients.Opts(clients.Warehouse)...)
 	if err != nil {
 		return warehouseErr(err, httperr.Write)
@@ -98,6 +110,7 @@ func (h *Handlers) deleteProduct(ctx context.Context, c *app.RequestContext) err
 	if err != nil {
 		return err
 	}
+	defer h.catalogue.invalidate()
 	if _, err := h.clients.Warehouse.DeleteProduct(caller.Context(ctx), &warehouse.ProductIdRequest{Id: id}, h.clients.Opts(clients.Warehouse)...); err != nil {
 		return warehouseErr(err, httperr.Write)
 	}
@@ -147,9 +160,13 @@ func (h *Handlers) setStockpile(ctx context.Context, c *app.RequestContext) erro
 
 // listAdvertisements is W9, anonymous.
 func (h *Handlers) listAdvertisements(ctx context.Context, c *app.RequestContext) error {
+	if h.catalogue.serve(c, keyAds) {
+		return nil
+	}
+	gen := h.catalogue.generation()
 	resp, err := h.clients.Warehouse.ListAdvertisements(callerOf(c).Context(ctx), &warehouse.ListAdvertisementsRequest{}, h.clients.Opts(clients.Warehouse)...)
 	if err != nil {
 		return warehouseErr(err, httperr.Read)
 	}
-	return render(ctx, c, view.AdvertisementsOf(resp.GetAdvertisements()))
+	return h.renderKept(ctx, c, keyAds, gen, view.AdvertisementsOf(resp.GetAdvertisements()))
 }

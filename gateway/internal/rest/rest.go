@@ -5,6 +5,7 @@ package rest
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/route"
@@ -17,14 +18,22 @@ import (
 
 // Handlers serves the REST resources.
 type Handlers struct {
-	clients *clients.Set
-	authn   *authn.Authenticator
-	maxBody int
+	clients   *clients.Set
+	authn     *authn.Authenticator
+	maxBody   int
+	catalogue *catalogue
 }
 
 // New returns the REST handlers. maxBody bounds request bodies.
 func New(c *clients.Set, a *authn.Authenticator, maxBody int) *Handlers {
 	return &Handlers{clients: c, authn: a, maxBody: maxBody}
+}
+
+// KeepCatalogue makes the catalogue reads answer from answers kept for up
+// to ttl (see catalogue); 0 sends every read to the warehouse.
+func (h *Handlers) KeepCatalogue(ttl time.Duration) *Handlers {
+	h.catalogue = newCatalogue(ttl)
+	return h
 }
 
 // handler is a route's logic; a returned error is written as the contract's

@@ -22,12 +22,17 @@ import (
 	"github.com/cloudwego/kitex/client/callopt"
 
 	"example.com/bookstore/common/auth"
+	cserver "example.com/bookstore/common/server"
+	"example.com/bookstore/common/telemetry"
+	"example.com/bookstore/common/telemetry/hertztel"
 	"example.com/bookstore/gateway/internal/authn"
 	"example.com/bookstore/gateway/internal/clients"
 	"example.com/bookstore/gateway/internal/config"
 	"example.com/bookstore/gateway/internal/httperr"
 	"example.com/bookstore/gateway/internal/oauth"
+	"example.com/bookstore/gateway/internal/resilience"
 	"example.com/bookstore/gateway/internal/rest"
+	"example.com/bookstore/gateway/internal/web"
 )
 
 // serviceTokenTTL is the lifetime of the gateway's own SERVICE token.
@@ -53,10 +58,13 @@ func Start(cfg config.Config, current func() *config.Config) (*Running, error) {
 		cfg.Server.ShutdownTimeout = 10 * time.Second
 	}
 	var liveClients func() config.Clients
+	live := func() *config.Config { return &cfg }
 	if current != nil {
 		liveClients = func() config.Clients { return current().Clients }
+		live = current
 	}
-	set, err := clients.New(cfg.Clients, liveClients)
+	res := resilience.New(live)
+	set, err := clients.New(cfg.Clients, liveClients, res.Guards())
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +101,10 @@ func Start(cfg config.Config, current func() *config.Config) (*Running, error) {
 		// is never answered.
 		hserver.WithIdleTimeout(time.Minute),
 	)
-	r.h.Use(recoverer, accessLog)
+	// Telemetry first: its span, metrics and access log line cover every
+	// other middleware, and see the 500 a recovered panic became.
+	r.h.Use(hertztel.Middleware(), recoverer)
+	r.h.Use(res.Middleware()...)
 	r.h.NoRoute(func(ctx context.Context, c *app.RequestContext) {
 		httperr.Respond(ctx, c, httperr.NotFound("HTTP 404 Not Found"))
 	})
@@ -115,11 +126,15 @@ func Start(cfg config.Config, current func() *config.Config) (*Running, error) {
 	r.h.POST("/oauth/token", tokens.Handle)
 
 	a := authn.New(keys, set.Account, svcTokens, accountOpts, cfg.HTTP.LegacyAccountTTL)
-	rest.New(set, a, cfg.HTTP.MaxBodyBytes).Register(r.h.Group("/restful"))
+	rest.New(set, a, cfg.HTTP.MaxBodyBytes).KeepCatalogue(cfg.HTTP.CatalogueTTL).Register(r.h.Group("/restful"))
 
-	r.h.GET("/", home)
+	// The storefront, the API browser and the OpenAPI document.
+	web.Register(r.h)
 
 	mux := http.NewServeMux()
+	cserver.RegisterPprof(mux)
+	mux.Handle("GET /debug/resilience", res)
+	mux.Handle("GET /metrics", telemetry.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

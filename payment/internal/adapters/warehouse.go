@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/client/callopt"
 
 	"example.com/bookstore/common/auth"
@@ -23,9 +24,16 @@ type Warehouse struct {
 	timeouts func() rpcclient.Config
 }
 
+// WarehouseClientOptions are the options to build the adapter's client
+// with. Every call the adapter makes carries the payId it reserves for, and
+// the warehouse applies each payId once, so all of them may be retried.
+func WarehouseClientOptions(cfg rpcclient.Config) []client.Option {
+	return rpcclient.Options(cfg, rpcclient.Idempotent("Freeze", "Thaw", "Decrease"))
+}
+
 // NewWarehouse returns the adapter; client must be built with
-// rpcclient.Options. timeouts is read per call, so that changed timeouts in
-// a reloaded config apply to the next call.
+// WarehouseClientOptions. timeouts is read per call, so that changed
+// timeouts in a reloaded config apply to the next call.
 func NewWarehouse(client warehouseservice.Client, tokens *auth.ServiceTokens, timeouts func() rpcclient.Config) *Warehouse {
 	return &Warehouse{client: client, tokens: tokens, timeouts: timeouts}
 }
@@ -34,15 +42,7 @@ func (w *Warehouse) callOptions() []callopt.Option {
 	if w.timeouts == nil {
 		return nil
 	}
-	c := w.timeouts()
-	var opts []callopt.Option
-	if c.RPCTimeout > 0 {
-		opts = append(opts, callopt.WithRPCTimeout(c.RPCTimeout))
-	}
-	if c.ConnectTimeout > 0 {
-		opts = append(opts, callopt.WithConnectTimeout(c.ConnectTimeout))
-	}
-	return opts
+	return rpcclient.CallOptions(w.timeouts())
 }
 
 // Freeze implements domain.Warehouse.

@@ -11,6 +11,7 @@ import (
 	"example.com/bookstore/common/logging"
 	"example.com/bookstore/common/rpcclient"
 	"example.com/bookstore/common/server"
+	"example.com/bookstore/common/telemetry"
 )
 
 // Config is the whole file.
@@ -21,6 +22,8 @@ type Config struct {
 	Auth    auth.Config    `mapstructure:"auth"`
 	Clients Clients        `mapstructure:"clients"`
 	Payment Payment        `mapstructure:"payment"`
+	// Telemetry says where traces go; restart to change it.
+	Telemetry telemetry.Config `mapstructure:"telemetry"`
 }
 
 // Clients are the services payment calls.

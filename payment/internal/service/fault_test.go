@@ -73,8 +73,20 @@ func TestWarehouseDownDuringSettle(t *testing.T) {
 			t.Errorf("product %d stock = %+v", id, s)
 		}
 	}
-	// The service is fine once the warehouse is back.
-	e.pay.settle(t, item(productJVM3, 2))
+	// The service is fine once the warehouse is back and the circuit its
+	// outage opened has let probes through and closed (after the
+	// breaker's cooling time, 5s by default).
+	deadline := time.Now().Add(waitDeadline)
+	for {
+		_, err := e.pay.client.Settle(asIcyfenix(t), settleRequest(item(productJVM3, 2)))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("settle after the warehouse came back: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	e.wh.waitStock(t, productJVM3, stock{28, 2})
 }
 

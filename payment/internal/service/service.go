@@ -21,6 +21,7 @@ import (
 	"example.com/bookstore/common/db"
 	"example.com/bookstore/common/rpcclient"
 	"example.com/bookstore/common/server"
+	"example.com/bookstore/common/telemetry"
 	"example.com/bookstore/idl/kitex_gen/payment/paymentservice"
 	"example.com/bookstore/idl/kitex_gen/warehouse/warehouseservice"
 	"example.com/bookstore/payment/internal/adapters"
@@ -61,7 +62,10 @@ func Start(ctx context.Context, current func() *config.Config) (*Running, error)
 		}
 	}()
 
-	repo := adapters.NewRepository(gdb, time.Now)
+	if err := telemetry.InstrumentDB(gdb, "payment"); err != nil {
+		return nil, err
+	}
+	repo := counting(adapters.NewRepository(gdb, time.Now))
 	if err := repo.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("payment: migrate: %w", err)
 	}
@@ -70,7 +74,7 @@ func Start(ctx context.Context, current func() *config.Config) (*Running, error)
 	}
 
 	keys := auth.NewKeys(cfg.Auth.JWTKey)
-	wcli, err := warehouseservice.NewClient("warehouse", rpcclient.Options(cfg.Clients.Warehouse)...)
+	wcli, err := warehouseservice.NewClient("warehouse", adapters.WarehouseClientOptions(cfg.Clients.Warehouse)...)
 	if err != nil {
 		return nil, fmt.Errorf("payment: warehouse client: %w", err)
 	}

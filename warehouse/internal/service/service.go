@@ -16,6 +16,7 @@ import (
 	"example.com/bookstore/common/auth"
 	"example.com/bookstore/common/db"
 	"example.com/bookstore/common/server"
+	"example.com/bookstore/common/telemetry"
 	"example.com/bookstore/idl/kitex_gen/warehouse/warehouseservice"
 	"example.com/bookstore/warehouse/internal/adapters"
 	"example.com/bookstore/warehouse/internal/app"
@@ -32,12 +33,22 @@ type Running struct {
 // Start opens and migrates the database, loads the seed into an empty one
 // and serves on cfg.Server.Addr until Shutdown or Wait returns.
 func Start(ctx context.Context, cfg *config.Config) (*Running, error) {
+	return StartLive(ctx, func() *config.Config { return cfg })
+}
+
+// StartLive is Start with a live config: current is read where a hot key
+// is used (the test-only [debug] delay, on every call).
+func StartLive(ctx context.Context, current func() *config.Config) (*Running, error) {
+	cfg := current()
 	gdb, err := db.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
 	fail := func(err error) (*Running, error) {
 		return nil, errors.Join(err, db.Close(gdb))
+	}
+	if err := telemetry.InstrumentDB(gdb, "warehouse"); err != nil {
+		return fail(err)
 	}
 	if err := adapters.Migrate(ctx, gdb); err != nil {
 		return fail(err)
@@ -61,6 +72,8 @@ func Start(ctx context.Context, cfg *config.Config) (*Running, error) {
 	svc, err := server.Start(cfg.Server, auth.NewKeys(cfg.Auth.JWTKey),
 		func(ctx context.Context) error { return db.Ping(ctx, gdb) },
 		func(opts []kserver.Option) kserver.Server { return warehouseservice.NewServer(handler, opts...) },
+		kserver.WithMiddleware(debugDelay(current)),
+		kserver.WithMiddleware(countFreezeFailures),
 	)
 	if err != nil {
 		return fail(fmt.Errorf("warehouse: %w", err))

@@ -1,0 +1,3 @@
+module example.com/bookstore/local-cluster-pause
+
+go 1.26
