@@ -109,8 +109,10 @@ func TestStartTimesOutAndKills(t *testing.T) {
 	addr := FreeAddr(t)
 	p := New(t, bin, Options{
 		Env:          []string{"ADDR=" + addr},
-		ReadyURL:     "http://" + addr + "/nope", // 404 forever
-		ReadyTimeout: 300 * time.Millisecond,
+		ReadyURL: "http://" + addr + "/nope", // 404 forever
+		// Long enough for the subject to start and answer 404 on a loaded
+		// machine: the error must name that last answer.
+		ReadyTimeout: 5 * time.Second,
 	})
 	if err := p.Start(); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("Start = %v, want a timeout naming the last answer", err)
