@@ -108,7 +108,7 @@ func TestStartTimesOutAndKills(t *testing.T) {
 	bin := Build(t, subject)
 	addr := FreeAddr(t)
 	p := New(t, bin, Options{
-		Env:          []string{"ADDR=" + addr},
+		Env:      []string{"ADDR=" + addr},
 		ReadyURL: "http://" + addr + "/nope", // 404 forever
 		// Long enough for the subject to start and answer 404 on a loaded
 		// machine: the error must name that last answer.
