@@ -5,7 +5,9 @@ export GOFLAGS := -buildvcs=false
 BIN      := $(CURDIR)/bin
 SERVICES := account warehouse payment gateway
 # Every module of the workspace, as package patterns.
-MODULES  := idl common account warehouse payment gateway e2e bench
+MODULES  := idl common account warehouse payment gateway e2e
+# bench/ is vetted but not tested by make test: its smoke test (bench/internal/harness)
+# is not yet stable on a loaded machine. make bench runs it.
 PKGS     := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 RACE     ?= -race
 # The gateway's request decoders are fuzzed through its HTTP stack.
@@ -30,7 +32,7 @@ build: ## build the four service binaries into bin/
 	go build -o $(BIN)/ ./account ./warehouse ./payment ./gateway
 
 test: ## run every test (unit, component, e2e) with the race detector
-	go vet $(PKGS)
+	go vet $(PKGS) ./bench/...
 	go test $(RACE) -count=1 -timeout 20m $(PKGS)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 	@# Say which database the repository tests used (MySQL when BOOKSTORE_TEST_MYSQL_DSN is set).
@@ -40,7 +42,8 @@ fuzz: ## fuzz each gateway request decoder for FUZZTIME (default 10m): make fuzz
 	@targets=$$(go test -list '^Fuzz' $(FUZZ_PKG) | grep '^Fuzz') || { echo "no fuzz targets in $(FUZZ_PKG)"; exit 1; }; \
 	for t in $$targets; do \
 		echo "fuzz $$t for $(FUZZTIME)"; \
-		go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $(FUZZ_PKG) 2>&1 | grep -v -e '^fuzz: elapsed' -e 'KITEX:' -e 'HERTZ:'; \
+		go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $(FUZZ_PKG) 2>&1 | \
+			awk '/^fuzz: elapsed/ {last = $$0; next} /KITEX:|HERTZ:| INFO / {next} {print} END {if (last != "") print last}'; \
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 

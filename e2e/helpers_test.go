@@ -84,6 +84,23 @@ var clusterSafe = map[string]bool{
 }
 
 // startStack starts a fresh store (free ports, empty data dir) for this test.
+// withSlowLogins gives the gateway's account calls more time than the
+// production 3 s unless a test sets it: a login is a bcrypt, and with many
+// stacks running side by side on a 2-core CI machine one has been seen to
+// take 3.4 s.
+func withSlowLogins(env map[string]map[string]string) map[string]map[string]string {
+	out := map[string]map[string]string{"gateway": {"CLIENTS_ACCOUNT_RPC_TIMEOUT": "15s"}}
+	for svc, kv := range env {
+		if out[svc] == nil {
+			out[svc] = map[string]string{}
+		}
+		for k, v := range kv {
+			out[svc][k] = v
+		}
+	}
+	return out
+}
+
 func startStack(t *testing.T, env map[string]map[string]string) *stack.Stack {
 	t.Helper()
 	if clusterURL != "" {
@@ -97,7 +114,7 @@ func startStack(t *testing.T, env map[string]map[string]string) *stack.Stack {
 		BinDir:    binDir,
 		DataDir:   filepath.Join(t.TempDir(), "data"),
 		FreePorts: true,
-		Env:       env,
+		Env:       withSlowLogins(env),
 		Log:       stack.SyncWriter(logWriter{t}),
 	})
 	if err != nil {
