@@ -256,7 +256,11 @@ func waitReady(url string, timeout time.Duration, exited <-chan struct{}) error 
 			}
 			err = fmt.Errorf("GET %s: %s", url, resp.Status)
 		}
-		last = err
+		// The request cut short by the deadline says nothing about the
+		// process: keep the answer before it, which does.
+		if ctx.Err() == nil || last == nil {
+			last = err
+		}
 		select {
 		case <-exited:
 			return errors.New("exited before it was ready")
