@@ -147,7 +147,9 @@ func TestPaymentKilledAfterSettle(t *testing.T) {
 	eventually(t, "payment TIMEOUT after restart", func() bool {
 		return getPayment(t, client, p.PayId).PayState == payment.PayState_TIMEOUT
 	})
-	if late := time.Since(expireAt); late < 0 || late > 3*time.Second {
+	// "On time" within the sweep interval plus a restart; a loaded 2-core CI
+	// machine has been seen to need 4 s for that, so allow 10.
+	if late := time.Since(expireAt); late < 0 || late > 10*time.Second {
 		t.Errorf("timed out %v after its expiry", late)
 	}
 	wh.waitStock(t, productJVM3, stock{30, 0})
