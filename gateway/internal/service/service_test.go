@@ -42,7 +42,9 @@ type env struct {
 
 func testConfig(accountAddr, warehouseAddr, paymentAddr string) config.Config {
 	client := func(addr string) rpcclient.Config {
-		return rpcclient.Config{Addr: addr, ConnectTimeout: time.Second, RPCTimeout: 3 * time.Second}
+		// Generous: these tests check the mapping, and a loaded 2-core CI
+		// machine has been seen to take over 3 s for an in-test RPC.
+		return rpcclient.Config{Addr: addr, ConnectTimeout: 5 * time.Second, RPCTimeout: 15 * time.Second}
 	}
 	return config.Config{
 		Server: cserver.Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second},
