@@ -153,6 +153,13 @@ func TestWarehouseKilled(t *testing.T) {
 	}
 
 	s.Proc("warehouse").Kill()
+	// The gateway keeps catalogue answers for http.catalogue_ttl (1s in
+	// conf/config.toml) and serves them fresh until they expire; only then
+	// do reads reach the dead warehouse and the degraded copy take over.
+	eventually(t, 15*time.Second, "the catalogue is served from the stale copies", func() bool {
+		return a.do("GET", "/restful/products", "", nil).Header.Get(staleHeader) == "true" &&
+			a.do("GET", "/restful/products/1", "", nil).Header.Get(staleHeader) == "true"
+	})
 
 	stale := func(r response, want []byte) {
 		t.Helper()

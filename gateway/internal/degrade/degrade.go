@@ -109,6 +109,18 @@ func (k *Catalogue) forget(path string) {
 // went down after the list was read but before the page was.
 func (k *Catalogue) remember(path, route string, body []byte, contentType string) {
 	now := k.now()
+	// Most answers repeat the copy already kept (the catalogue rarely
+	// changes, and the gateway keeps its answers for a while): then only
+	// its time moves, and the list is neither copied nor split again (the
+	// products split from it keep the time they were split at).
+	k.mu.Lock()
+	if e, ok := k.copies[path]; ok && e.contentType == contentType && bytes.Equal(e.body, body) {
+		e.at = now
+		k.copies[path] = e
+		k.mu.Unlock()
+		return
+	}
+	k.mu.Unlock()
 	copies := map[string]entry{path: {body: bytes.Clone(body), contentType: contentType, at: now}}
 	if route == routeProducts {
 		for id, b := range splitProducts(body) {
