@@ -4,7 +4,7 @@
 //
 //	go run ./bench                      # everything (about 8 minutes on 2 cores)
 //	go run ./bench -scenarios products,product -runs 1 -duration 3s
-//	go run ./bench -profile mixed       # plus pprof top 10 per service
+//	go run ./bench -profile mixed       # pprof top 10 per service during mixed only
 //	go run ./bench -root /tmp/other-checkout   # measure another tree (A/B)
 package main
 
@@ -47,7 +47,7 @@ func run() error {
 		workers   = flag.Int("workers", 0, "closed-loop concurrency of every scenario (default: each scenario's own)")
 		buyers    = flag.Int("buyers", 64, "buyers registered and funded")
 		scenarios = flag.String("scenarios", "", "comma-separated scenarios (default all: products,product,ads,token,settle_pay,mixed,login_storm)")
-		profile   = flag.String("profile", "", "comma-separated scenarios to CPU-profile every service in (extra run)")
+		profile   = flag.String("profile", "products,token,settle_pay,mixed", "comma-separated scenarios (of those run) to CPU-profile every service in, an extra run each; '' for none")
 		profSecs  = flag.Int("profile-seconds", 5, "length of each CPU profile")
 		out       = flag.String("out", filepath.Join(here, "bench", "results", time.Now().UTC().Format("20060102-150405")), "results directory")
 		env       = envFlag{}

@@ -56,6 +56,9 @@ func (r *RunResult) serverCPU() {
 	r.CPUPerOpUs = s * 1e6 / float64(ok)
 }
 
+// maxOpenWorkers bounds an open-loop run's concurrency.
+const maxOpenWorkers = 256
+
 // attackSpec says how to load a target.
 type attackSpec struct {
 	targeter vegeta.Targeter
@@ -72,8 +75,11 @@ func attack(ctx context.Context, client *http.Client, spec attackSpec) RunResult
 	run := RunResult{Mode: "closed", Workers: spec.workers}
 	if spec.rate > 0 {
 		run = RunResult{Mode: "open", Rate: spec.rate}
-		// Enough workers to keep the rate while some answers are slow.
-		opts = append(opts, vegeta.Workers(uint64(max(spec.workers, 8))), vegeta.MaxWorkers(4096))
+		// Enough workers (connections) to keep the rate while some answers
+		// are slow, but bounded: past that the store is overloaded, the
+		// latencies say so, and thousands of connections would only measure
+		// their buffers in every process's RSS.
+		opts = append(opts, vegeta.Workers(uint64(max(spec.workers, 8))), vegeta.MaxWorkers(maxOpenWorkers))
 		pacer = vegeta.ConstantPacer{Freq: int(math.Round(spec.rate * 10)), Per: 10 * time.Second}
 	} else {
 		opts = append(opts, vegeta.Workers(uint64(spec.workers)), vegeta.MaxWorkers(uint64(spec.workers)))

@@ -117,7 +117,7 @@ func prepare(ctx context.Context, s *stack.Stack, paymentDB string, nBuyers int)
 func register(ctx context.Context, c *http.Client, gateway string, n int) ([]buyer, error) {
 	buyers := make([]buyer, n)
 	errs := make([]error, n)
-	sem := make(chan struct{}, 4)
+	sem := make(chan struct{}, 2)
 	var wg sync.WaitGroup
 	for i := range buyers {
 		wg.Add(1)
@@ -129,10 +129,8 @@ func register(ctx context.Context, c *http.Client, gateway string, n int) ([]buy
 				"username": name, "password": buyerWire, "name": "Bench " + strconv.Itoa(i),
 				"email": name + "@example.com", "telephone": fmt.Sprintf("139%08d", i), "avatar": "",
 			}
-			r, err := callSetup(ctx, c, "POST", gateway+"/restful/accounts", "", body)
-			if err == nil {
-				err = r.expect("register "+name, 200)
-			}
+			err := registerOne(ctx, c, gateway, name, body)
+			var r reply
 			if err == nil {
 				r, err = callSetup(ctx, c, "GET", gateway+"/oauth/token?"+tokenQuery(name, buyerWire), "", nil)
 			}
@@ -154,6 +152,33 @@ func register(ctx context.Context, c *http.Client, gateway string, n int) ([]buy
 	}
 	wg.Wait()
 	return buyers, errors.Join(errs...)
+}
+
+// registerOne creates one account. An attempt that timed out (503) may
+// still have created it, so a retry that finds the name taken counts as
+// done; the login that follows proves it.
+func registerOne(ctx context.Context, c *http.Client, gateway, name string, body any) error {
+	for attempt := 0; ; attempt++ {
+		r, err := call(ctx, c, "POST", gateway+"/restful/accounts", "", body)
+		switch {
+		case err == nil && r.status == http.StatusOK:
+			return nil
+		case err == nil && r.status == http.StatusBadRequest && attempt > 0:
+			return nil
+		case attempt == 9:
+			if err != nil {
+				return err
+			}
+			return r.expect("register "+name, http.StatusOK)
+		case err == nil && r.status != http.StatusServiceUnavailable:
+			return r.expect("register "+name, http.StatusOK)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
+		}
+	}
 }
 
 // fundWallets gives every buyer a wallet. The REST contract has no way to
@@ -208,34 +233,59 @@ func (f *fixture) stock(ctx context.Context, c *http.Client) (amount, frozen int
 	return s.Amount, s.Frozen, json.Unmarshal(r.body, &s)
 }
 
-// drain waits until no stock of the bought product is frozen: every paid
-// flow's decrease has reached the warehouse (payment's outbox is empty), so
-// the next run does not pay for this one's background work.
-func (f *fixture) drain(ctx context.Context, c *http.Client, limit time.Duration) (frozen int64, err error) {
+// ledger is the bought product's stock as the warehouse and the payment
+// database see it.
+type ledger struct {
+	amount, frozen int64 // the warehouse's stockpile
+	paid, waiting  int64 // items of PAYED and of WAITING payments
+}
+
+// settled: every paid item has left the stock and only waiting payments
+// hold frozen stock (payment's outbox has delivered everything).
+func (l ledger) settled() bool {
+	return buyStock-l.amount-l.frozen == l.paid && l.frozen == l.waiting
+}
+
+func (f *fixture) ledger(ctx context.Context, c *http.Client, paymentDB string) (ledger, error) {
+	var l ledger
+	var err error
+	if l.amount, l.frozen, err = f.stock(ctx, c); err != nil {
+		return l, err
+	}
+	l.paid, l.waiting, err = itemsInStore(ctx, paymentDB, f.buyProduct)
+	return l, err
+}
+
+// drain waits until the ledger is settled, so that the next run does not
+// pay for this one's background work (the outbox's stock decreases).
+func (f *fixture) drain(ctx context.Context, c *http.Client, paymentDB string, limit time.Duration) (ledger, error) {
 	deadline := time.Now().Add(limit)
 	for {
-		_, frozen, err = f.stock(ctx, c)
-		if err != nil || frozen == 0 || time.Now().After(deadline) {
-			return frozen, err
+		l, err := f.ledger(ctx, c, paymentDB)
+		if err != nil || l.settled() || time.Now().After(deadline) {
+			return l, err
 		}
 		select {
 		case <-ctx.Done():
-			return frozen, ctx.Err()
+			return l, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
-// paidInStore counts the items of PAYED payments in the payment database
-// (read while the service runs: WAL lets another process read).
-func paidInStore(ctx context.Context, dbPath string, product int64) (int64, error) {
+// itemsInStore counts the items of PAYED and of WAITING payments in the
+// payment database (read while the service runs: WAL lets another process
+// read).
+func itemsInStore(ctx context.Context, dbPath string, product int64) (paid, waiting int64, err error) {
 	db, err := sql.Open("sqlite", dbPath+"?_pragma=busy_timeout(10000)")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer db.Close()
-	var n sql.NullInt64
-	err = db.QueryRowContext(ctx, `SELECT SUM(i.amount) FROM payment p JOIN payment_item i ON i.pay_id = p.pay_id
-		WHERE p.state = 'PAYED' AND i.product_id = ?`, product).Scan(&n)
-	return n.Int64, err
+	var p, w sql.NullInt64
+	err = db.QueryRowContext(ctx, `SELECT
+		SUM(CASE WHEN p.state = 'PAYED' THEN i.amount END),
+		SUM(CASE WHEN p.state = 'WAITING' THEN i.amount END)
+		FROM payment p JOIN payment_item i ON i.pay_id = p.pay_id WHERE i.product_id = ?`, product).Scan(&p, &w)
+	return p.Int64, w.Int64, err
 }

@@ -52,7 +52,7 @@ func TestSmoke(t *testing.T) {
 			if r.Count == 0 || r.Errors != 0 {
 				t.Errorf("%s %s %s: %d done, %d errors %v", r.Scenario, r.Target, r.Mode, r.Count, r.Errors, r.ErrorSamples)
 			}
-			if r.Usage["loadgen"].CPUSeconds <= 0 || r.Usage["gateway"].PeakRSSMiB <= 0 {
+			if len(r.Usage) != len(processes) || r.Usage["gateway"].PeakRSSMiB <= 0 || r.Usage["loadgen"].PeakRSSMiB <= 0 {
 				t.Errorf("%s %s %s: no process figures: %+v", r.Scenario, r.Target, r.Mode, r.Usage)
 			}
 		}
