@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"example.com/bookstore/common/auth"
 	"example.com/bookstore/common/db"
 	"example.com/bookstore/common/db/dbtest"
+	"example.com/bookstore/common/proctest"
 	"example.com/bookstore/common/rpcclient"
 	"example.com/bookstore/common/rpcerr"
 	"example.com/bookstore/idl/kitex_gen/account"
@@ -45,7 +45,7 @@ func TestBinary(t *testing.T) {
 	writeFile(t, cfgPath, base)
 
 	dbc := dbtest.Config(t)
-	addr, admin := freeAddr(t), freeAddr(t)
+	addr, admin := proctest.FreeAddr(t), proctest.FreeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
@@ -204,16 +204,6 @@ func TestBinary(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 func get(hostport, path string) int {
 	c := http.Client{Timeout: 2 * time.Second}

@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"example.com/bookstore/common/freeport"
 )
 
 // Build compiles the main package pkg and returns the binary's path. pkg is
@@ -340,17 +342,18 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago (the
-// kernel picked it for a listener that is closed again). Another process
-// may take it before the caller binds it; that is rare enough for tests.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago
+// (see freeport.Addr). Another process may take it before the caller binds
+// it; that is rare enough for tests.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	a, err := freeport.Addr()
 	if err != nil {
 		t.Fatalf("proctest: free port: %v", err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	_, p, _ := net.SplitHostPort(a)
+	port, _ := strconv.Atoi(p)
+	return port
 }
 
 // FreeAddr returns "127.0.0.1:<FreePort>".

@@ -11,14 +11,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"example.com/bookstore/common/freeport"
 )
 
 // Names lists the services in start order: the gateway needs the others.
@@ -81,7 +83,11 @@ type Proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
+	tail []string // the last lines of output, for the error of a failed start
 }
+
+// tailLines is how much of a process's output a failed start reports.
+const tailLines = 15
 
 // defaultAddrs are the local ports of the config files, used when
 // FreePorts is off: they must agree with <svc>/conf/config.toml.
@@ -148,12 +154,46 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 			p.env = append(p.env, k+"="+v)
 		}
 		s.procs[n] = p
-		if err := p.Start(ctx, opts.ReadyTimeout); err != nil {
+		err := p.Start(ctx, opts.ReadyTimeout)
+		// A free port is only free until someone takes it: another test's
+		// service, or an outgoing connection's source port. Then this one
+		// exits at once; it gets new ports (a few times) before this fails.
+		for try := 1; err != nil && opts.FreePorts && lostPort(err) && try < 4; try++ {
+			if p.Addr, err = FreeAddr(); err == nil {
+				p.AdminAddr, err = FreeAddr()
+			}
+			if err != nil {
+				break
+			}
+			addrs[n] = [2]string{p.Addr, p.AdminAddr}
+			p.env = append(p.env, "SERVER_ADDR="+p.Addr, "SERVER_ADMIN_ADDR="+p.AdminAddr) // the last one wins
+			err = p.Start(ctx, opts.ReadyTimeout)
+		}
+		if err != nil {
 			s.Stop()
 			return nil, err
 		}
 	}
+	s.GatewayURL = "http://" + addrs["gateway"][0]
 	return s, nil
+}
+
+// exitError is a service that exited before it was ready, with the last
+// lines it wrote: the reason is usually there.
+type exitError struct {
+	name string
+	err  error
+	tail string
+}
+
+func (e *exitError) Error() string {
+	return fmt.Sprintf("stack: %s exited before it was ready: %v; its last output:\n%s", e.name, e.err, e.tail)
+}
+
+// lostPort says whether a start failed because its port was taken.
+func lostPort(err error) bool {
+	var e *exitError
+	return errors.As(err, &e) && strings.Contains(e.tail, "address already in use")
 }
 
 // Proc returns the named service's process (for fault-injection tests).
@@ -189,14 +229,21 @@ func (p *Proc) Start(ctx context.Context, readyTimeout time.Duration) error {
 		return fmt.Errorf("stack: start %s: %w", p.Name, err)
 	}
 	done := make(chan struct{})
-	p.cmd, p.done, p.err = cmd, done, nil
+	p.cmd, p.done, p.err, p.tail = cmd, done, nil, nil
 	p.mu.Unlock()
 
 	go func() {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 64*1024), 1024*1024)
 		for sc.Scan() {
-			fmt.Fprintf(p.log, "%-9s | %s\n", p.Name, sc.Text())
+			line := sc.Text()
+			fmt.Fprintf(p.log, "%-9s | %s\n", p.Name, line)
+			p.mu.Lock()
+			if len(p.tail) == tailLines {
+				p.tail = p.tail[1:]
+			}
+			p.tail = append(p.tail, line)
+			p.mu.Unlock()
 		}
 		err := cmd.Wait()
 		p.mu.Lock()
@@ -221,7 +268,9 @@ func (p *Proc) waitReady(ctx context.Context, timeout time.Duration, done <-chan
 		}
 		select {
 		case <-done:
-			return fmt.Errorf("stack: %s exited before it was ready: %v", p.Name, p.err)
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return &exitError{name: p.Name, err: p.err, tail: strings.Join(p.tail, "\n")}
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
@@ -291,14 +340,7 @@ func (p *Proc) Kill() {
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment ago.
-func FreeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
+func FreeAddr() (string, error) { return freeport.Addr() }
 
 // RepoRoot finds the repository root (the directory holding go.work) from dir upwards.
 func RepoRoot(dir string) (string, error) {
