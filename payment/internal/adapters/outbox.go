@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -14,16 +15,53 @@ import (
 // conditional UPDATE, so a claim is decided by the database, not by which
 // replica read the row first.
 
-// Due implements command.Outbox.
-func (r *Repository) Due(ctx context.Context, now time.Time, limit int) ([]command.Delivery, error) {
+// ClaimDue implements command.Outbox. It reads the due rows, then leases
+// them with one conditional UPDATE: one write transaction for the whole
+// batch, where a claim per row took one each and the single SQLite writer
+// serialised them with every payment.
+func (r *Repository) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]command.Delivery, error) {
 	var rows []outboxModel
 	ms := now.UnixMilli()
 	err := r.db.WithContext(ctx).
 		Select("id", "pay_id", "action", "attempts").
 		Where("status = ? AND next_attempt_ms <= ? AND lease_until_ms <= ?", outboxPending, ms, ms).
 		Order("next_attempt_ms").Order("id").Limit(limit).Find(&rows).Error
-	if err != nil {
+	if err != nil || len(rows) == 0 {
 		return nil, err
+	}
+	ids := make([]int64, len(rows))
+	for i, m := range rows {
+		ids[i] = m.ID
+	}
+	untilMs := leaseUntil.UnixMilli()
+	res := r.db.WithContext(ctx).Model(&outboxModel{}).
+		Where("id IN ? AND status = ? AND next_attempt_ms <= ? AND lease_until_ms <= ?", ids, outboxPending, ms, ms).
+		Updates(map[string]any{
+			"lease_owner":    owner,
+			"lease_until_ms": untilMs,
+			"attempts":       gorm.Expr("attempts + 1"),
+		})
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected != int64(len(ids)) {
+		// Another replica claimed, or a settlement dropped, some of them
+		// in between: keep the rows that now carry this lease. Owner names
+		// one process, whose passes run one after another, so no older
+		// lease of ours can be among these ids.
+		var mine []int64
+		err := r.db.WithContext(ctx).Model(&outboxModel{}).
+			Where("id IN ? AND lease_owner = ? AND lease_until_ms = ? AND status = ?", ids, owner, untilMs, outboxPending).
+			Pluck("id", &mine).Error
+		if err != nil {
+			// The leases end by themselves; nothing was sent.
+			return nil, err
+		}
+		kept := make(map[int64]bool, len(mine))
+		for _, id := range mine {
+			kept[id] = true
+		}
+		rows = slices.DeleteFunc(rows, func(m outboxModel) bool { return !kept[m.ID] })
 	}
 	out := make([]command.Delivery, 0, len(rows))
 	for _, m := range rows {
@@ -32,24 +70,14 @@ func (r *Repository) Due(ctx context.Context, now time.Time, limit int) ([]comma
 	return out, nil
 }
 
-// Claim implements command.Outbox.
-func (r *Repository) Claim(ctx context.Context, id int64, owner string, now, leaseUntil time.Time) (bool, error) {
-	ms := now.UnixMilli()
-	res := r.db.WithContext(ctx).Model(&outboxModel{}).
-		Where("id = ? AND status = ? AND next_attempt_ms <= ? AND lease_until_ms <= ?", id, outboxPending, ms, ms).
-		Updates(map[string]any{
-			"lease_owner":    owner,
-			"lease_until_ms": leaseUntil.UnixMilli(),
-			"attempts":       gorm.Expr("attempts + 1"),
-		})
-	return res.RowsAffected == 1, res.Error
-}
-
 // Delivered implements command.Outbox. A row whose lease we lost (and that
 // another replica delivers too) is left to that replica.
-func (r *Repository) Delivered(ctx context.Context, id int64, owner string, now time.Time) error {
+func (r *Repository) Delivered(ctx context.Context, ids []int64, owner string, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	return r.db.WithContext(ctx).Model(&outboxModel{}).
-		Where("id = ? AND lease_owner = ? AND status = ?", id, owner, outboxPending).
+		Where("id IN ? AND lease_owner = ? AND status = ?", ids, owner, outboxPending).
 		Updates(map[string]any{"status": outboxDone, "done_at": now, "lease_owner": "", "lease_until_ms": 0, "last_error": ""}).Error
 }
 

@@ -21,8 +21,9 @@ import (
 // Repository is the gorm implementation of domain.Repository and of the
 // dispatcher's outbox.
 type Repository struct {
-	db  *gorm.DB
-	now func() time.Time
+	db     *gorm.DB
+	now    func() time.Time
+	guards guardBatch
 }
 
 // NewRepository returns a repository over gdb; now stamps outbox rows.
@@ -317,9 +318,11 @@ func (r *Repository) GetWallet(ctx context.Context, accountID int64) (*domain.Wa
 
 // GuardFreeze implements domain.Repository.
 func (r *Repository) GuardFreeze(ctx context.Context, payID string, fireAt time.Time) error {
-	row := outboxModel{PayID: payID, Action: string(domain.ActionThaw), Status: outboxPending,
-		NextAttemptMs: fireAt.UnixMilli(), CreatedAt: r.now()}
-	return r.db.WithContext(ctx).Create(&row).Error
+	// The commit does not follow ctx's cancellation (see guardBatch); the
+	// guard of a settlement whose caller gave up is harmless: it thaws, at
+	// fireAt, a reservation that was never made.
+	return r.addGuard(ctx, outboxModel{PayID: payID, Action: string(domain.ActionThaw), Status: outboxPending,
+		NextAttemptMs: fireAt.UnixMilli(), CreatedAt: r.now()})
 }
 
 // FireFreezeGuard implements domain.Repository.

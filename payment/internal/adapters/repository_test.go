@@ -3,10 +3,16 @@ package adapters
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
+	"example.com/bookstore/common/db"
 	"example.com/bookstore/common/db/dbtest"
+	"example.com/bookstore/payment/internal/app/command"
 	"example.com/bookstore/payment/internal/domain"
 )
 
@@ -86,12 +92,8 @@ func TestAddPaymentRefusedOnceGuardClaimed(t *testing.T) {
 	if err := r.GuardFreeze(ctx, "pay-1", *now); err != nil {
 		t.Fatal(err)
 	}
-	due, err := r.Due(ctx, *now, 10)
-	if err != nil || len(due) != 1 {
-		t.Fatalf("due = %+v, %v", due, err)
-	}
-	if ok, err := r.Claim(ctx, due[0].ID, "dispatcher", *now, now.Add(time.Minute)); !ok || err != nil {
-		t.Fatalf("claim = %v, %v", ok, err)
+	if claimed, err := r.ClaimDue(ctx, "dispatcher", *now, now.Add(time.Minute), 10); err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed = %+v, %v", claimed, err)
 	}
 	// A thaw may be on its way: the payment must not appear.
 	if err := r.AddPayment(ctx, newPayment(t, "pay-1", *now)); !errors.Is(err, domain.ErrFreezeGuardFired) {
@@ -150,27 +152,35 @@ func TestOutboxLease(t *testing.T) {
 	}
 	id := due[0].ID
 	lease := now.Add(10 * time.Second)
-	if ok, _ := r.Claim(ctx, id, "a", *now, lease); !ok {
-		t.Fatal("first claim lost")
+	if got, _ := r.ClaimDue(ctx, "a", *now, lease, 10); len(got) != 1 || got[0].ID != id || got[0].Attempts != 0 {
+		t.Fatalf("first claim = %+v", got)
 	}
-	if ok, _ := r.Claim(ctx, id, "b", *now, lease); ok {
-		t.Fatal("second claim won while the lease runs")
+	if got, _ := r.ClaimDue(ctx, "b", *now, lease, 10); len(got) != 0 {
+		t.Fatalf("second claim won while the lease runs: %+v", got)
 	}
 	if due, _ := r.Due(ctx, *now, 10); len(due) != 0 {
 		t.Errorf("leased row reported due: %+v", due)
 	}
 	// a dies; after the lease b takes over, and a's late bookkeeping is ignored.
 	after := lease.Add(time.Millisecond)
-	if ok, _ := r.Claim(ctx, id, "b", after, after.Add(10*time.Second)); !ok {
-		t.Fatal("claim after the lease lost")
+	if got, _ := r.ClaimDue(ctx, "b", after, after.Add(10*time.Second), 10); len(got) != 1 || got[0].Attempts != 1 {
+		t.Fatalf("claim after the lease = %+v", got)
 	}
 	if err := r.Retry(ctx, id, "a", after, "late"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Delivered(ctx, id, "b", after); err != nil {
+	if err := r.Delivered(ctx, []int64{id}, "a", after); err != nil {
 		t.Fatal(err)
 	}
 	var row outboxModel
+	r.db.First(&row, id)
+	if row.Status != outboxPending || row.LeaseOwner != "b" {
+		t.Errorf("a's late bookkeeping changed b's row: %+v", row)
+	}
+	if err := r.Delivered(ctx, []int64{id}, "b", after); err != nil {
+		t.Fatal(err)
+	}
+	row = outboxModel{}
 	r.db.First(&row, id)
 	if row.Status != outboxDone || row.Attempts != 2 || row.LeaseOwner != "" || row.LastError != "" {
 		t.Errorf("row = %+v", row)
@@ -178,6 +188,87 @@ func TestOutboxLease(t *testing.T) {
 	if due, _ := r.Due(ctx, now.Add(time.Hour), 10); len(due) != 0 {
 		t.Errorf("delivered row still due: %+v", due)
 	}
+}
+
+// TestClaimDueBatch: one claim takes every due row up to the limit, skips
+// rows leased to someone else or not due yet, and a racing claimer gets
+// only what the first left.
+func TestClaimDueBatch(t *testing.T) {
+	r, now := newRepo(t)
+	ctx := context.Background()
+	for _, id := range []string{"p1", "p2", "p3", "p4", "later"} {
+		at := *now
+		if id == "later" {
+			at = now.Add(time.Minute)
+		}
+		if err := r.GuardFreeze(ctx, id, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lease := now.Add(10 * time.Second)
+	first, err := r.ClaimDue(ctx, "a", *now, lease, 2)
+	if err != nil || len(first) != 2 || first[0].PayID != "p1" || first[1].PayID != "p2" {
+		t.Fatalf("first claim = %+v, %v", first, err)
+	}
+	rest, err := r.ClaimDue(ctx, "b", *now, lease, 10)
+	if err != nil || len(rest) != 2 || rest[0].PayID != "p3" || rest[1].PayID != "p4" {
+		t.Fatalf("second claim = %+v, %v", rest, err)
+	}
+	if got, _ := r.ClaimDue(ctx, "c", *now, lease, 10); len(got) != 0 {
+		t.Errorf("third claim = %+v, want nothing", got)
+	}
+	if err := r.Delivered(ctx, []int64{first[0].ID, first[1].ID}, "a", *now); err != nil {
+		t.Fatal(err)
+	}
+	var done int64
+	r.db.Model(&outboxModel{}).Where("status = ?", outboxDone).Count(&done)
+	if done != 2 {
+		t.Errorf("%d rows done, want 2", done)
+	}
+}
+
+// TestClaimDueKeepsOnlyItsOwn: when a row of the batch read as due is
+// claimed by another replica before our UPDATE, the claim returns the
+// others only.
+func TestClaimDueKeepsOnlyItsOwn(t *testing.T) {
+	r, now := newRepo(t)
+	ctx := context.Background()
+	for _, id := range []string{"p1", "p2"} {
+		if err := r.GuardFreeze(ctx, id, *now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The other replica's lease, taken between our read and our update.
+	stolen := false
+	err := r.db.Callback().Update().Before("gorm:update").Register("test:steal", func(tx *gorm.DB) {
+		if stolen {
+			return
+		}
+		stolen = true
+		tx.Session(&gorm.Session{NewDB: true}).Exec("UPDATE outbox SET lease_owner = 'other', lease_until_ms = ? WHERE pay_id = 'p1'", now.Add(time.Minute).UnixMilli())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.ClaimDue(ctx, "a", *now, now.Add(10*time.Second), 10)
+	if err != nil || len(got) != 1 || got[0].PayID != "p2" {
+		t.Fatalf("claim = %+v, %v; want p2 only", got, err)
+	}
+}
+
+// Due lists the rows ClaimDue would take, for the tests to look at the
+// outbox without claiming.
+func (r *Repository) Due(ctx context.Context, now time.Time, limit int) ([]command.Delivery, error) {
+	var rows []outboxModel
+	ms := now.UnixMilli()
+	err := r.db.WithContext(ctx).
+		Where("status = ? AND next_attempt_ms <= ? AND lease_until_ms <= ?", outboxPending, ms, ms).
+		Order("next_attempt_ms").Order("id").Limit(limit).Find(&rows).Error
+	out := make([]command.Delivery, 0, len(rows))
+	for _, m := range rows {
+		out = append(out, command.Delivery{ID: m.ID, PayID: m.PayID, Action: domain.StockAction(m.Action), Attempts: m.Attempts})
+	}
+	return out, err
 }
 
 func TestFailedUpdateCommitsNothing(t *testing.T) {
@@ -265,5 +356,46 @@ func TestSeedOnlyIntoEmptyDatabase(t *testing.T) {
 	}
 	if w, _ := r.GetWallet(ctx, 42); w.Money() != 0 || w.AccountID() != 42 {
 		t.Errorf("wallet of an account without one: %+v", w)
+	}
+}
+
+// TestGuardFreezeConcurrent: guards stored by concurrent settlements (and
+// so committed in shared batches) each get their own outcome: a duplicate
+// fails alone, every other guard is stored.
+func TestGuardFreezeConcurrent(t *testing.T) {
+	r, now := newRepo(t)
+	ctx := context.Background()
+	if err := r.GuardFreeze(ctx, "dup", *now); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			id := fmt.Sprintf("pay-%d", i)
+			if i == n/2 {
+				id = "dup"
+			}
+			errs[i] = r.GuardFreeze(ctx, id, *now)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i == n/2 {
+			if !db.IsUniqueViolation(err) {
+				t.Errorf("duplicate guard: %v, want a unique violation", err)
+			}
+		} else if err != nil {
+			t.Errorf("guard %d: %v", i, err)
+		}
+	}
+	var stored int64
+	r.db.Model(&outboxModel{}).Count(&stored)
+	if stored != n {
+		t.Errorf("%d guards stored, want %d", stored, n)
+	}
+	if r.guards.busy || len(r.guards.queue) != 0 {
+		t.Errorf("batcher left busy=%v with %d queued", r.guards.busy, len(r.guards.queue))
 	}
 }

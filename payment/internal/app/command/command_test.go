@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,22 +51,33 @@ func (r *fakeRepo) AddPayment(_ context.Context, p *domain.Payment) error {
 
 type fakeWarehouse struct {
 	freeze    func(items []domain.Item) ([]domain.PricedItem, error)
+	mu        sync.Mutex // the dispatcher calls concurrently
 	calls     []string
 	actionErr error
+	panics    bool
+}
+
+func (w *fakeWarehouse) record(call string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.calls = append(w.calls, call)
 }
 
 func (w *fakeWarehouse) Freeze(_ context.Context, payID string, items []domain.Item) ([]domain.PricedItem, error) {
-	w.calls = append(w.calls, "freeze "+payID)
+	w.record("freeze " + payID)
 	return w.freeze(items)
 }
 
 func (w *fakeWarehouse) Thaw(_ context.Context, payID string) error {
-	w.calls = append(w.calls, "thaw "+payID)
+	w.record("thaw " + payID)
+	if w.panics {
+		panic("thaw bug")
+	}
 	return w.actionErr
 }
 
 func (w *fakeWarehouse) Decrease(_ context.Context, payID string) error {
-	w.calls = append(w.calls, "decrease "+payID)
+	w.record("decrease " + payID)
 	return w.actionErr
 }
 
@@ -158,22 +171,20 @@ type fakeOutbox struct {
 	next      map[int64]time.Time
 }
 
-func (o *fakeOutbox) Due(context.Context, time.Time, int) ([]Delivery, error) {
-	rows := o.rows
-	o.rows = nil
-	return rows, nil
-}
-
-func (o *fakeOutbox) Claim(_ context.Context, id int64, owner string, now, until time.Time) (bool, error) {
-	if !o.claimable[id] {
-		return false, nil
+func (o *fakeOutbox) ClaimDue(_ context.Context, owner string, now, until time.Time, _ int) ([]Delivery, error) {
+	var out []Delivery
+	for _, d := range o.rows {
+		if o.claimable[d.ID] {
+			o.log = append(o.log, fmt.Sprintf("claim %d by %s for %v", d.ID, owner, until.Sub(now)))
+			out = append(out, d)
+		}
 	}
-	o.log = append(o.log, fmt.Sprintf("claim %d by %s for %v", id, owner, until.Sub(now)))
-	return true, nil
+	o.rows = nil
+	return out, nil
 }
 
-func (o *fakeOutbox) Delivered(_ context.Context, id int64, _ string, _ time.Time) error {
-	o.log = append(o.log, fmt.Sprintf("delivered %d", id))
+func (o *fakeOutbox) Delivered(_ context.Context, ids []int64, _ string, _ time.Time) error {
+	o.log = append(o.log, fmt.Sprintf("delivered %v", ids))
 	return nil
 }
 
@@ -204,11 +215,11 @@ func TestDeliver(t *testing.T) {
 		wantLog   []string
 		wantDone  int
 	}{
-		{"acknowledged", nil, []string{"claim 1 by me for 10s", "delivered 1", "claim 2 by me for 10s", "delivered 2"}, 2},
+		{"acknowledged", nil, []string{"claim 1 by me for 10s", "claim 2 by me for 10s", "delivered [1 2]"}, 2},
 		{"unreachable: retried with backoff", domain.ErrWarehouseUnavailable,
-			[]string{"claim 1 by me for 10s", "retry 1", "claim 2 by me for 10s", "retry 2"}, 0},
+			[]string{"claim 1 by me for 10s", "claim 2 by me for 10s", "retry 1", "retry 2", "delivered []"}, 0},
 		{"refused for good: parked", fmt.Errorf("%w: NOT_FOUND", domain.ErrWarehouseRefused),
-			[]string{"claim 1 by me for 10s", "give up 1", "claim 2 by me for 10s", "give up 2"}, 0},
+			[]string{"claim 1 by me for 10s", "claim 2 by me for 10s", "give up 1", "give up 2", "delivered []"}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ob := &fakeOutbox{rows: rows, claimable: map[int64]bool{1: true, 2: true}, next: map[int64]time.Time{}}
@@ -221,8 +232,10 @@ func TestDeliver(t *testing.T) {
 			if fmt.Sprint(ob.log) != fmt.Sprint(tt.wantLog) {
 				t.Errorf("outbox calls %q, want %q", ob.log, tt.wantLog)
 			}
-			if want := []string{"thaw a", "decrease b"}; fmt.Sprint(wh.calls) != fmt.Sprint(want) {
-				t.Errorf("warehouse calls %q, want %q (never the unclaimed row)", wh.calls, want)
+			// The calls of one pass run concurrently, in any order.
+			calls := slices.Sorted(slices.Values(wh.calls))
+			if want := []string{"decrease b", "thaw a"}; fmt.Sprint(calls) != fmt.Sprint(want) {
+				t.Errorf("warehouse calls %q, want %q (never the unclaimed row)", calls, want)
 			}
 			if tt.actionErr != nil && errors.Is(tt.actionErr, domain.ErrWarehouseUnavailable) {
 				// First failure waits RetryInterval; the 4th attempt would
@@ -232,6 +245,28 @@ func TestDeliver(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDeliverSurvivesPanic: a panicking call is a failed delivery, retried
+// later, and the other rows of the pass are still delivered.
+func TestDeliverSurvivesPanic(t *testing.T) {
+	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	settings := func() DeliverSettings {
+		return DeliverSettings{RetryInterval: time.Second, MaxBackoff: 5 * time.Second, Lease: 10 * time.Second}
+	}
+	ob := &fakeOutbox{rows: []Delivery{
+		{ID: 1, PayID: "a", Action: domain.ActionThaw},
+		{ID: 2, PayID: "b", Action: domain.ActionDecrease},
+	}, claimable: map[int64]bool{1: true, 2: true}, next: map[int64]time.Time{}}
+	h := NewDeliverHandler(ob, &fakeWarehouse{panics: true}, "me", func() time.Time { return now }, settings)
+	done, err := h.Handle(context.Background())
+	if err != nil || done != 1 {
+		t.Fatalf("Handle = %d, %v; want 1", done, err)
+	}
+	want := []string{"claim 1 by me for 10s", "claim 2 by me for 10s", "retry 1", "delivered [2]"}
+	if fmt.Sprint(ob.log) != fmt.Sprint(want) {
+		t.Errorf("outbox calls %q, want %q", ob.log, want)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"example.com/bookstore/payment/internal/domain"
@@ -21,18 +23,16 @@ type Delivery struct {
 // Outbox is the durable queue of stock actions, written in the same
 // transactions as the payment state changes that cause them.
 //
-// A row is claimed before it is sent: Claim sets a lease only if nobody
+// A row is claimed before it is sent: a claim sets a lease only if nobody
 // holds one, so two replicas never send the same row at the same time, and
 // a replica that dies mid-delivery only delays the row until its lease ends.
 type Outbox interface {
-	// Due returns up to limit undelivered rows whose next attempt time has
-	// come and that nobody holds a lease on.
-	Due(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
-	// Claim leases the row to owner until leaseUntil; false if another
-	// owner holds it or it was delivered meanwhile.
-	Claim(ctx context.Context, id int64, owner string, now, leaseUntil time.Time) (bool, error)
-	// Delivered marks the row done.
-	Delivered(ctx context.Context, id int64, owner string, now time.Time) error
+	// ClaimDue leases to owner, until leaseUntil, up to limit undelivered
+	// rows whose next attempt time has come and that nobody holds a lease
+	// on, and returns them (Attempts counts the attempts before this one).
+	ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]Delivery, error)
+	// Delivered marks the rows done.
+	Delivered(ctx context.Context, ids []int64, owner string, now time.Time) error
 	// Retry releases the lease and schedules the next attempt.
 	Retry(ctx context.Context, id int64, owner string, next time.Time, reason string) error
 	// GiveUp parks a row the warehouse refused for good, for an operator.
@@ -48,6 +48,12 @@ type DeliverSettings struct {
 
 // deliverBatch bounds one pass; a full batch is followed by another at once.
 const deliverBatch = 50
+
+// deliverParallel bounds the warehouse calls of one pass in flight at a
+// time: they are independent (one pay id each), and sending them one after
+// another would leave the dispatcher waiting on round trips while
+// payments pile up behind it.
+const deliverParallel = 16
 
 // DeliverHandler sends due outbox rows to the warehouse until each one is
 // acknowledged. Redelivery is safe: Thaw and Decrease are idempotent by pay id.
@@ -69,22 +75,19 @@ func NewDeliverHandler(outbox Outbox, stock domain.Warehouse, owner string, now 
 func (h DeliverHandler) Handle(ctx context.Context) (int, error) {
 	done := 0
 	for {
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
 		s := h.settings()
-		rows, err := h.outbox.Due(ctx, h.now(), deliverBatch)
+		now := h.now()
+		rows, err := h.outbox.ClaimDue(ctx, h.owner, now, now.Add(s.Lease), deliverBatch)
 		if err != nil {
 			return done, err
 		}
-		for _, d := range rows {
-			if ctx.Err() != nil {
-				return done, ctx.Err()
-			}
-			ok, err := h.deliver(ctx, d, s)
-			if err != nil {
-				return done, err
-			}
-			if ok {
-				done++
-			}
+		n, err := h.deliver(ctx, rows, s)
+		done += n
+		if err != nil {
+			return done, err
 		}
 		if len(rows) < deliverBatch {
 			return done, nil
@@ -92,40 +95,74 @@ func (h DeliverHandler) Handle(ctx context.Context) (int, error) {
 	}
 }
 
-func (h DeliverHandler) deliver(ctx context.Context, d Delivery, s DeliverSettings) (bool, error) {
-	now := h.now()
-	claimed, err := h.outbox.Claim(ctx, d.ID, h.owner, now, now.Add(s.Lease))
-	if err != nil || !claimed {
-		return false, err
+// deliver sends the claimed rows and books the outcome: the acknowledged
+// ones in one write, the others one by one (they are the rare case).
+func (h DeliverHandler) deliver(ctx context.Context, rows []Delivery, s DeliverSettings) (int, error) {
+	if len(rows) == 0 {
+		return 0, nil
 	}
-
+	errs := make([]error, len(rows))
 	callCtx, cancel := context.WithTimeout(ctx, s.Lease/2)
-	switch d.Action {
-	case domain.ActionThaw:
-		err = h.stock.Thaw(callCtx, d.PayID)
-	case domain.ActionDecrease:
-		err = h.stock.Decrease(callCtx, d.PayID)
-	default:
-		err = fmt.Errorf("%w: unknown stock action %q", domain.ErrWarehouseRefused, d.Action)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, deliverParallel)
+	for i, d := range rows {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() {
+				// A bug in one call must not take the process down (the
+				// worker recovers its passes, not these goroutines); the
+				// row is retried like any other failure.
+				if r := recover(); r != nil {
+					errs[i] = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+				}
+				<-sem
+			}()
+			errs[i] = h.send(callCtx, d)
+		})
 	}
+	wg.Wait()
 	cancel()
 
-	// The bookkeeping must happen even if ctx ended during the call, or a
+	// The bookkeeping must happen even if ctx ended during the calls, or a
 	// delivered row would be sent again after the lease.
 	bctx, bcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer bcancel()
-	switch {
-	case err == nil:
-		return true, h.outbox.Delivered(bctx, d.ID, h.owner, h.now())
-	case errors.Is(err, domain.ErrWarehouseRefused):
-		slog.ErrorContext(ctx, "warehouse refused a stock action; parked for an operator",
-			"pay_id", d.PayID, "action", d.Action, "err", err)
-		return false, h.outbox.GiveUp(bctx, d.ID, h.owner, h.now(), err.Error())
+	acked := make([]int64, 0, len(rows))
+	var firstErr error
+	for i, d := range rows {
+		err := errs[i]
+		switch {
+		case err == nil:
+			acked = append(acked, d.ID)
+			continue
+		case errors.Is(err, domain.ErrWarehouseRefused):
+			slog.ErrorContext(ctx, "warehouse refused a stock action; parked for an operator",
+				"pay_id", d.PayID, "action", d.Action, "err", err)
+			err = h.outbox.GiveUp(bctx, d.ID, h.owner, h.now(), err.Error())
+		default:
+			delay := backoff(s, d.Attempts+1)
+			slog.WarnContext(ctx, "stock action not delivered; will retry",
+				"pay_id", d.PayID, "action", d.Action, "attempt", d.Attempts+1, "retry_in", delay, "err", err)
+			err = h.outbox.Retry(bctx, d.ID, h.owner, h.now().Add(delay), err.Error())
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	if err := h.outbox.Delivered(bctx, acked, h.owner, h.now()); err != nil {
+		return 0, err
+	}
+	return len(acked), firstErr
+}
+
+func (h DeliverHandler) send(ctx context.Context, d Delivery) error {
+	switch d.Action {
+	case domain.ActionThaw:
+		return h.stock.Thaw(ctx, d.PayID)
+	case domain.ActionDecrease:
+		return h.stock.Decrease(ctx, d.PayID)
 	default:
-		delay := backoff(s, d.Attempts+1)
-		slog.WarnContext(ctx, "stock action not delivered; will retry",
-			"pay_id", d.PayID, "action", d.Action, "attempt", d.Attempts+1, "retry_in", delay, "err", err)
-		return false, h.outbox.Retry(bctx, d.ID, h.owner, h.now().Add(delay), err.Error())
+		return fmt.Errorf("%w: unknown stock action %q", domain.ErrWarehouseRefused, d.Action)
 	}
 }
 
