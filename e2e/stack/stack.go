@@ -110,64 +110,21 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	addrs := map[string][2]string{}
+	s := &Stack{opts: opts, procs: map[string]*Proc{}}
 	for _, n := range Names {
-		if opts.FreePorts {
-			a, err := FreeAddr()
-			if err != nil {
-				return nil, err
-			}
-			b, err := FreeAddr()
-			if err != nil {
-				return nil, err
-			}
-			addrs[n] = [2]string{a, b}
-		} else {
-			addrs[n] = defaultAddrs[n]
-		}
-	}
-	s := &Stack{opts: opts, procs: map[string]*Proc{}, GatewayURL: "http://" + addrs["gateway"][0]}
-	for _, n := range Names {
-		env := map[string]string{
-			"CONFIG_PATH":       filepath.Join(opts.Root, n, "conf", "config.toml"),
-			"SERVER_ADDR":       addrs[n][0],
-			"SERVER_ADMIN_ADDR": addrs[n][1],
-		}
-		if n != "gateway" {
-			env["DB_DSN"] = filepath.Join(opts.DataDir, n+".db")
-		}
-		switch n {
-		case "payment":
-			env["CLIENTS_WAREHOUSE_ADDR"] = addrs["warehouse"][0]
-		case "gateway":
-			env["CLIENTS_ACCOUNT_ADDR"] = addrs["account"][0]
-			env["CLIENTS_WAREHOUSE_ADDR"] = addrs["warehouse"][0]
-			env["CLIENTS_PAYMENT_ADDR"] = addrs["payment"][0]
-		}
-		for k, v := range opts.Env[n] {
-			env[k] = v
-		}
-		p := &Proc{
-			Name: n, Addr: addrs[n][0], AdminAddr: addrs[n][1],
-			bin: filepath.Join(opts.BinDir, n), dir: opts.Root, log: opts.Log,
-		}
-		for k, v := range env {
-			p.env = append(p.env, k+"="+v)
-		}
-		s.procs[n] = p
-		err := p.Start(ctx, opts.ReadyTimeout)
-		// A free port is only free until someone takes it: another test's
-		// service, or an outgoing connection's source port. Then this one
-		// exits at once; it gets new ports (a few times) before this fails.
-		for try := 1; err != nil && opts.FreePorts && lostPort(err) && try < 4; try++ {
-			if p.Addr, err = FreeAddr(); err == nil {
-				p.AdminAddr, err = FreeAddr()
-			}
-			if err != nil {
+		// A free port is only free until someone takes it (another test's
+		// service, say): a service that lost its port exits at once, and
+		// is started again on new ones, a few times, before Start fails.
+		var err error
+		for try := 0; try < 4; try++ {
+			if addrs[n], err = opts.addrsOf(n); err != nil {
 				break
 			}
-			addrs[n] = [2]string{p.Addr, p.AdminAddr}
-			p.env = append(p.env, "SERVER_ADDR="+p.Addr, "SERVER_ADMIN_ADDR="+p.AdminAddr) // the last one wins
-			err = p.Start(ctx, opts.ReadyTimeout)
+			s.procs[n] = newProc(opts, n, addrs)
+			err = s.procs[n].Start(ctx, opts.ReadyTimeout)
+			if err == nil || !opts.FreePorts || !lostPort(err) {
+				break
+			}
 		}
 		if err != nil {
 			s.Stop()
@@ -176,6 +133,50 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	s.GatewayURL = "http://" + addrs["gateway"][0]
 	return s, nil
+}
+
+// addrsOf returns the RPC (or HTTP) and admin addresses for service n.
+func (o Options) addrsOf(n string) ([2]string, error) {
+	if !o.FreePorts {
+		return defaultAddrs[n], nil
+	}
+	a, err := FreeAddr()
+	if err != nil {
+		return [2]string{}, err
+	}
+	b, err := FreeAddr()
+	return [2]string{a, b}, err
+}
+
+// newProc describes service n, pointed at the services started before it.
+func newProc(o Options, n string, addrs map[string][2]string) *Proc {
+	env := map[string]string{
+		"CONFIG_PATH":       filepath.Join(o.Root, n, "conf", "config.toml"),
+		"SERVER_ADDR":       addrs[n][0],
+		"SERVER_ADMIN_ADDR": addrs[n][1],
+	}
+	if n != "gateway" {
+		env["DB_DSN"] = filepath.Join(o.DataDir, n+".db")
+	}
+	switch n {
+	case "payment":
+		env["CLIENTS_WAREHOUSE_ADDR"] = addrs["warehouse"][0]
+	case "gateway":
+		env["CLIENTS_ACCOUNT_ADDR"] = addrs["account"][0]
+		env["CLIENTS_WAREHOUSE_ADDR"] = addrs["warehouse"][0]
+		env["CLIENTS_PAYMENT_ADDR"] = addrs["payment"][0]
+	}
+	for k, v := range o.Env[n] {
+		env[k] = v
+	}
+	p := &Proc{
+		Name: n, Addr: addrs[n][0], AdminAddr: addrs[n][1],
+		bin: filepath.Join(o.BinDir, n), dir: o.Root, log: o.Log,
+	}
+	for k, v := range env {
+		p.env = append(p.env, k+"="+v)
+	}
+	return p
 }
 
 // exitError is a service that exited before it was ready, with the last
