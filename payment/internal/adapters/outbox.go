@@ -105,3 +105,18 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// PurgeDelivered implements command.OutboxPurger. It reads the ids first and
+// deletes by id: a DELETE with a LIMIT is not portable (SQLite needs a
+// compile option for it, MySQL refuses LIMIT in a subquery of IN).
+func (r *Repository) PurgeDelivered(ctx context.Context, doneBefore time.Time, limit int) (int, error) {
+	var ids []int64
+	err := r.db.WithContext(ctx).Model(&outboxModel{}).
+		Where("status = ? AND done_at < ?", outboxDone, doneBefore).
+		Order("id").Limit(limit).Pluck("id", &ids).Error
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	res := r.db.WithContext(ctx).Where("id IN ? AND status = ?", ids, outboxDone).Delete(&outboxModel{})
+	return int(res.RowsAffected), res.Error
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -397,5 +398,41 @@ func TestGuardFreezeConcurrent(t *testing.T) {
 	}
 	if r.guards.busy || len(r.guards.queue) != 0 {
 		t.Errorf("batcher left busy=%v with %d queued", r.guards.busy, len(r.guards.queue))
+	}
+}
+
+// TestPurgeDelivered: delivered rows older than the cutoff go, in batches
+// of at most limit; recent ones, pending ones and ones parked for an
+// operator stay.
+func TestPurgeDelivered(t *testing.T) {
+	r, now := newRepo(t)
+	ctx := context.Background()
+	cutoff := now.Add(-time.Hour)
+	old, recent := cutoff.Add(-time.Minute), cutoff.Add(time.Minute)
+	rows := []outboxModel{
+		{PayID: "old-1", Status: outboxDone, DoneAt: &old},
+		{PayID: "old-2", Status: outboxDone, DoneAt: &old},
+		{PayID: "old-3", Status: outboxDone, DoneAt: &old},
+		{PayID: "recent", Status: outboxDone, DoneAt: &recent},
+		{PayID: "pending", Status: outboxPending},
+		{PayID: "parked", Status: outboxFailed, DoneAt: &old},
+	}
+	for i := range rows {
+		rows[i].Action, rows[i].CreatedAt = string(domain.ActionDecrease), old
+	}
+	if err := r.db.Create(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []int{2, 1, 0} {
+		if n, err := r.PurgeDelivered(ctx, cutoff, 2); err != nil || n != want {
+			t.Fatalf("purge: %d, %v; want %d", n, err, want)
+		}
+	}
+	var left []string
+	if err := r.db.Model(&outboxModel{}).Order("pay_id").Pluck("pay_id", &left).Error; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(left, ",") != "parked,pending,recent" {
+		t.Errorf("left %v, want parked, pending and recent", left)
 	}
 }

@@ -18,12 +18,18 @@ type WorkerSettings struct {
 	RetryInterval time.Duration // how often the outbox is scanned for due rows
 }
 
-// Worker runs the two background loops: the expiry sweeper and the outbox
-// dispatcher. All their state is in the database, so a restarted (or
-// another) process picks up where this one stopped.
+// purgeInterval is how often delivered outbox rows past their retention
+// are deleted: the retention is counted in hours or days, so a minute late
+// is nothing, and the query is cheap when there is nothing to delete.
+const purgeInterval = time.Minute
+
+// Worker runs the background loops: the expiry sweeper, the outbox
+// dispatcher and the outbox purger. All their state is in the database,
+// so a restarted (or another) process picks up where this one stopped.
 type Worker struct {
 	expire   command.ExpireDueHandler
 	deliver  command.DeliverHandler
+	purge    command.PurgeOutboxHandler
 	settings func() WorkerSettings
 	kick     chan struct{}
 }
@@ -34,8 +40,8 @@ func NewWorker(settings func() WorkerSettings) *Worker {
 }
 
 // Bind sets the handlers (they need the worker as their Kicker, hence two steps).
-func (w *Worker) Bind(expire command.ExpireDueHandler, deliver command.DeliverHandler) {
-	w.expire, w.deliver = expire, deliver
+func (w *Worker) Bind(expire command.ExpireDueHandler, deliver command.DeliverHandler, purge command.PurgeOutboxHandler) {
+	w.expire, w.deliver, w.purge = expire, deliver, purge
 }
 
 // Kick asks the dispatcher for a pass now; it never blocks.
@@ -46,7 +52,7 @@ func (w *Worker) Kick() {
 	}
 }
 
-// Run runs both loops until ctx ends.
+// Run runs the loops until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -58,6 +64,12 @@ func (w *Worker) Run(ctx context.Context) {
 	wg.Go(func() {
 		w.loop(ctx, "dispatcher", w.kick, func() time.Duration { return w.settings().RetryInterval }, func(ctx context.Context) error {
 			_, err := w.deliver.Handle(ctx)
+			return err
+		})
+	})
+	wg.Go(func() {
+		w.loop(ctx, "purger", nil, func() time.Duration { return purgeInterval }, func(ctx context.Context) error {
+			_, err := w.purge.Handle(ctx)
 			return err
 		})
 	})

@@ -49,6 +49,9 @@ type Payment struct {
 	// OutboxLease is how long a replica owns a stock action it is
 	// delivering; after that another replica may take it over.
 	OutboxLease time.Duration `mapstructure:"outbox_lease" hot:"true" validate:"gte=100ms"`
+	// OutboxRetention is how long a delivered stock action is kept (for
+	// looking into what happened to a payment) before it is deleted.
+	OutboxRetention time.Duration `mapstructure:"outbox_retention" hot:"true" validate:"gte=1m"`
 }
 
 // Validate checks the rules that span keys.

@@ -91,6 +91,7 @@ func Start(ctx context.Context, current func() *config.Config) (*Running, error)
 			p := current().Payment
 			return command.DeliverSettings{RetryInterval: p.OutboxRetryInterval, MaxBackoff: p.OutboxMaxBackoff, Lease: p.OutboxLease}
 		}),
+		command.NewPurgeOutboxHandler(repo, time.Now, func() time.Duration { return current().Payment.OutboxRetention }),
 	)
 	application := app.Application{
 		Commands: app.Commands{

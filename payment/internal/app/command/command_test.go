@@ -279,3 +279,35 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+type fakePurger struct {
+	left    int
+	befores []time.Time
+}
+
+func (p *fakePurger) PurgeDelivered(_ context.Context, before time.Time, limit int) (int, error) {
+	p.befores = append(p.befores, before)
+	n := min(p.left, limit)
+	p.left -= n
+	return n, nil
+}
+
+// TestPurgeOutbox: one pass deletes everything past the retention, a full
+// batch at a time, with the cutoff taken once at the start.
+func TestPurgeOutbox(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	p := &fakePurger{left: 2*purgeBatch + 7}
+	h := NewPurgeOutboxHandler(p, func() time.Time { return now }, func() time.Duration { return 48 * time.Hour })
+	n, err := h.Handle(context.Background())
+	if err != nil || n != 2*purgeBatch+7 || p.left != 0 {
+		t.Fatalf("purged %d (%v), %d left", n, err, p.left)
+	}
+	if len(p.befores) != 3 {
+		t.Fatalf("%d batches, want 3", len(p.befores))
+	}
+	for _, b := range p.befores {
+		if !b.Equal(now.Add(-48 * time.Hour)) {
+			t.Errorf("cutoff %v, want %v", b, now.Add(-48*time.Hour))
+		}
+	}
+}
