@@ -46,10 +46,7 @@ func (b *bench) printSummary() {
 	}
 	b.printf("   (limit run: limit, loadgen)\n")
 	for _, res := range r.Results {
-		u := res.Peak.Usage
-		if res.Name == loginStormName {
-			u = res.Latency.Usage
-		}
+		u := res.peakUsage()
 		b.printf("%-11s", res.Name)
 		for _, p := range processes {
 			b.printf(" %9.2f", u[p].CPUSeconds)
@@ -63,10 +60,7 @@ func (b *bench) printSummary() {
 	}
 	b.printf("\n")
 	for _, res := range r.Results {
-		u := res.Peak.Usage
-		if res.Name == loginStormName {
-			u = res.Latency.Usage
-		}
+		u := res.peakUsage()
 		b.printf("%-11s", res.Name)
 		for _, p := range processes {
 			b.printf(" %9.1f", u[p].PeakRSSMiB)
@@ -226,4 +220,13 @@ func trimTop(s string) string {
 		keep = append(keep, line)
 	}
 	return strings.Join(keep, "\n")
+}
+
+// peakUsage is the process figures of the scenario's peak runs; the login
+// storm has no closed-loop run, so its open-loop runs stand in.
+func (res Result) peakUsage() map[string]Usage {
+	if res.Name == loginStormName {
+		return res.Latency.Usage
+	}
+	return res.Peak.Usage
 }
