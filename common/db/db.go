@@ -141,6 +141,7 @@ func Close(gdb *gorm.DB) error {
 	if err != nil {
 		return fmt.Errorf("db: close: %w", err)
 	}
+	groups.Delete(sqlDB)
 	return sqlDB.Close()
 }
 

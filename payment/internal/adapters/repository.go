@@ -74,7 +74,7 @@ const maxTxAttempts = 8
 // attempts.
 func (r *Repository) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	for attempt := 1; ; attempt++ {
-		err := r.db.WithContext(ctx).Transaction(fn)
+		err := db.Transaction(ctx, r.db, fn)
 		if err == nil || attempt == maxTxAttempts || !retryable(err) {
 			return err
 		}

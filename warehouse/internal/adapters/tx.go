@@ -7,6 +7,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
+
+	"example.com/bookstore/common/db"
 )
 
 // errRetry asks inTx to run the transaction again (a lost compare-and-set).
@@ -17,8 +19,9 @@ const txAttempts = 5
 // inTx runs fn in a transaction, again when MySQL chose it as a deadlock
 // victim or it lost a compare-and-set: both roll back everything, so a new
 // attempt is safe. SQLite needs no retries: its writers take the lock at
-// BEGIN (common/db) and wait for each other there.
-func inTx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+// BEGIN (common/db) and wait for each other there; concurrent transactions
+// share one commit there (db.Transaction).
+func inTx(ctx context.Context, gdb *gorm.DB, fn func(tx *gorm.DB) error) error {
 	var err error
 	for attempt := range txAttempts {
 		if attempt > 0 {
@@ -28,7 +31,7 @@ func inTx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
 			case <-time.After(time.Duration(attempt) * 5 * time.Millisecond):
 			}
 		}
-		err = db.WithContext(ctx).Transaction(fn)
+		err = db.Transaction(ctx, gdb, fn)
 		if !retryable(err) {
 			return err
 		}
