@@ -21,9 +21,8 @@ import (
 // Repository is the gorm implementation of domain.Repository and of the
 // dispatcher's outbox.
 type Repository struct {
-	db     *gorm.DB
-	now    func() time.Time
-	guards guardBatch
+	db  *gorm.DB
+	now func() time.Time
 }
 
 // NewRepository returns a repository over gdb; now stamps outbox rows.
@@ -318,11 +317,14 @@ func (r *Repository) GetWallet(ctx context.Context, accountID int64) (*domain.Wa
 
 // GuardFreeze implements domain.Repository.
 func (r *Repository) GuardFreeze(ctx context.Context, payID string, fireAt time.Time) error {
-	// The commit does not follow ctx's cancellation (see guardBatch); the
-	// guard of a settlement whose caller gave up is harmless: it thaws, at
-	// fireAt, a reservation that was never made.
-	return r.addGuard(ctx, outboxModel{PayID: payID, Action: string(domain.ActionThaw), Status: outboxPending,
-		NextAttemptMs: fireAt.UnixMilli(), CreatedAt: r.now()})
+	// Through db.Transaction, so that on SQLite the guards of concurrent
+	// settlements share a commit with each other and with their payments.
+	row := outboxModel{PayID: payID, Action: string(domain.ActionThaw), Status: outboxPending,
+		NextAttemptMs: fireAt.UnixMilli(), CreatedAt: r.now()}
+	return db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
+		row.ID = 0 // fn may run again
+		return tx.Create(&row).Error
+	})
 }
 
 // FireFreezeGuard implements domain.Repository.
