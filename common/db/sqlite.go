@@ -28,6 +28,12 @@ var sqlitePragmas = []struct{ name, value string }{
 	// SQLite ignores FOREIGN KEY clauses unless told otherwise; MySQL enforces
 	// them, and both drivers must behave alike.
 	{"foreign_keys", "ON"},
+	// A savepoint keeps the original of every page it changes in a
+	// statement journal, by default a new temporary file each time: an
+	// open, an unlink and a close per transaction of every group
+	// (group.go). In memory it costs nothing of the kind; it lives only
+	// until the transaction ends.
+	{"temp_store", "MEMORY"},
 }
 
 // sqliteDSN turns a configured path (optionally with ?query) into the

@@ -20,11 +20,11 @@ func TestSQLiteDSN(t *testing.T) {
 	for _, tc := range []struct {
 		in, want, path string
 	}{
-		{"data/x.db", "data/x.db?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate", "data/x.db"},
+		{"data/x.db", "data/x.db?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate", "data/x.db"},
 		// User settings win and extra parameters are kept.
-		{"/x.db?_pragma=synchronous(FULL)&_txlock=exclusive", "/x.db?_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=synchronous(FULL)&_txlock=exclusive", "/x.db"},
-		{"/x.db?_pragma=Busy_Timeout=50", "/x.db?_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate&_pragma=Busy_Timeout=50", "/x.db"},
-		{"file:rel/x.db?cache=private", "file:rel/x.db?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate&cache=private", "rel/x.db"},
+		{"/x.db?_pragma=synchronous(FULL)&_txlock=exclusive", "/x.db?_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_pragma=synchronous(FULL)&_txlock=exclusive", "/x.db"},
+		{"/x.db?_pragma=Busy_Timeout=50", "/x.db?_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate&_pragma=Busy_Timeout=50", "/x.db"},
+		{"file:rel/x.db?cache=private", "file:rel/x.db?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate&cache=private", "rel/x.db"},
 	} {
 		got, path, err := sqliteDSN(tc.in)
 		require.NoError(t, err, tc.in)

@@ -173,51 +173,93 @@ func (r *Repository) UpdatePayment(ctx context.Context, payID string, fn func(p 
 	})
 }
 
-// UpdatePaymentAndWallet implements domain.Repository. The payment row is
-// locked before the wallet row, in every transaction, so that concurrent
-// payments from one wallet queue up instead of deadlocking.
+// UpdatePaymentAndWallet implements domain.Repository.
+//
+// It first reads both outside the write transaction and then writes them
+// as compare-and-sets: on SQLite that keeps the reads out of the one
+// writer's turn, which every write of the service waits for. If a
+// compare-and-set finds that another caller changed the payment or the
+// wallet meanwhile, it starts again reading under lock inside the
+// transaction, where concurrent payments from one wallet queue up instead
+// of retrying against each other. The payment row is locked before the
+// wallet row, in every transaction, so that they cannot deadlock.
 func (r *Repository) UpdatePaymentAndWallet(ctx context.Context, payID string, accountID int64, fn func(p *domain.Payment, w *domain.Wallet) error) error {
-	return r.inTx(ctx, func(tx *gorm.DB) error {
-		p, err := loadPayment(tx, payID, true)
+	err := func() error {
+		pw, err := loadPaymentAndWallet(r.db.WithContext(ctx), payID, accountID, false)
 		if err != nil {
 			return err
 		}
-		var wm walletModel
-		stored := true
-		if err := tx.Clauses(forUpdate).Where("account_id = ?", accountID).Take(&wm).Error; err != nil {
-			if !errors.Is(err, gorm.ErrRecordNotFound) {
-				return err
-			}
-			stored = false
-		}
-		w := domain.NewWallet(accountID, domain.Cents(wm.MoneyCents))
-		old := p.State()
-		if err := fn(p, w); err != nil {
+		return db.Transaction(ctx, r.db, func(tx *gorm.DB) error { return r.applyPaymentAndWallet(tx, pw, fn) })
+	}()
+	if !errors.Is(err, domain.ErrConcurrentUpdate) {
+		return err
+	}
+	return r.inTx(ctx, func(tx *gorm.DB) error {
+		pw, err := loadPaymentAndWallet(tx, payID, accountID, true)
+		if err != nil {
 			return err
 		}
-		if err := r.savePayment(tx, p, old); err != nil {
-			return err
-		}
-		if int64(w.Money()) == wm.MoneyCents {
-			return nil
-		}
-		if !stored {
-			err := tx.Create(&walletModel{AccountID: accountID, MoneyCents: int64(w.Money())}).Error
-			if db.IsUniqueViolation(err) {
-				return fmt.Errorf("%w: wallet of account %d created meanwhile", domain.ErrConcurrentUpdate, accountID)
-			}
-			return err
-		}
-		res := tx.Model(&walletModel{}).Where("account_id = ? AND money_cents = ?", accountID, wm.MoneyCents).
-			Update("money_cents", int64(w.Money()))
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return fmt.Errorf("%w: wallet of account %d", domain.ErrConcurrentUpdate, accountID)
-		}
-		return nil
+		return r.applyPaymentAndWallet(tx, pw, fn)
 	})
+}
+
+// paymentAndWallet is what UpdatePaymentAndWallet read.
+type paymentAndWallet struct {
+	p      *domain.Payment
+	wm     walletModel
+	stored bool // wm was read from the database (else the wallet is new)
+}
+
+func loadPaymentAndWallet(tx *gorm.DB, payID string, accountID int64, lock bool) (paymentAndWallet, error) {
+	p, err := loadPayment(tx, payID, lock)
+	if err != nil {
+		return paymentAndWallet{}, err
+	}
+	pw := paymentAndWallet{p: p, wm: walletModel{AccountID: accountID}, stored: true}
+	q := tx
+	if lock {
+		q = q.Clauses(forUpdate)
+	}
+	if err := q.Where("account_id = ?", accountID).Take(&pw.wm).Error; err != nil {
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return paymentAndWallet{}, err
+		}
+		pw.stored = false
+	}
+	return pw, nil
+}
+
+// applyPaymentAndWallet runs fn on what was read and writes the changes as
+// compare-and-sets on the values read.
+func (r *Repository) applyPaymentAndWallet(tx *gorm.DB, pw paymentAndWallet, fn func(p *domain.Payment, w *domain.Wallet) error) error {
+	accountID := pw.wm.AccountID
+	w := domain.NewWallet(accountID, domain.Cents(pw.wm.MoneyCents))
+	old := pw.p.State()
+	if err := fn(pw.p, w); err != nil {
+		return err
+	}
+	if err := r.savePayment(tx, pw.p, old); err != nil {
+		return err
+	}
+	if int64(w.Money()) == pw.wm.MoneyCents {
+		return nil
+	}
+	if !pw.stored {
+		err := tx.Create(&walletModel{AccountID: accountID, MoneyCents: int64(w.Money())}).Error
+		if db.IsUniqueViolation(err) {
+			return fmt.Errorf("%w: wallet of account %d created meanwhile", domain.ErrConcurrentUpdate, accountID)
+		}
+		return err
+	}
+	res := tx.Model(&walletModel{}).Where("account_id = ? AND money_cents = ?", accountID, pw.wm.MoneyCents).
+		Update("money_cents", int64(w.Money()))
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("%w: wallet of account %d", domain.ErrConcurrentUpdate, accountID)
+	}
+	return nil
 }
 
 // savePayment writes a state change as a compare-and-set on the state the
