@@ -33,14 +33,9 @@ func (h FreezeHandler) Handle(ctx context.Context, cmd Freeze) ([]domain.PricedI
 	if err != nil {
 		return nil, err
 	}
-	// The common repeat (a retry after a lost reply) is answered without
-	// touching stock; a concurrent twin is caught by AddReservation below.
-	if r, err := h.reservations.GetReservation(ctx, cmd.PayID); err == nil {
-		return r.Refreeze()
-	} else if !errors.Is(err, domain.ErrNotFound) {
-		return nil, err
-	}
-
+	// A repeat (a retry after a lost reply) is caught by AddReservation,
+	// whose insert of the pay id comes before any stock is touched; so the
+	// common first call pays no extra read.
 	ids := make([]int64, len(items))
 	for i, it := range items {
 		ids[i] = it.ProductID
@@ -51,6 +46,11 @@ func (h FreezeHandler) Handle(ctx context.Context, cmd Freeze) ([]domain.PricedI
 	}
 	r, err := domain.NewReservation(cmd.PayID, items, prices)
 	if err != nil {
+		// A repeat gets what the first call froze, even if a product
+		// has gone since.
+		if stored, gerr := h.reservations.GetReservation(ctx, cmd.PayID); gerr == nil {
+			return stored.Refreeze()
+		}
 		return nil, err
 	}
 	err = h.reservations.AddReservation(ctx, r)
