@@ -4,6 +4,7 @@ package adapters
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -30,10 +31,13 @@ func NewRepository(gdb *gorm.DB, now func() time.Time) *Repository {
 	return &Repository{db: gdb, now: now}
 }
 
-// Migrate creates or updates the tables.
+// Migrate creates or updates the tables, and moves the items and purchases
+// of payments stored by earlier versions into their payment rows.
 func (r *Repository) Migrate(ctx context.Context) error {
-	return r.db.WithContext(ctx).AutoMigrate(
-		&paymentModel{}, &paymentItemModel{}, &purchaseModel{}, &walletModel{}, &outboxModel{})
+	if err := r.db.WithContext(ctx).AutoMigrate(&paymentModel{}, &walletModel{}, &outboxModel{}); err != nil {
+		return err
+	}
+	return migrateLegacyItems(ctx, r.db)
 }
 
 // SeedWalletAccountID and SeedWalletMoney are the contract's seed (§6.2):
@@ -136,20 +140,15 @@ func (r *Repository) AddPayment(ctx context.Context, p *domain.Payment) error {
 		if res.RowsAffected != 1 {
 			return domain.ErrFreezeGuardFired
 		}
-		m := toPaymentModel(rec)
+		m, err := toPaymentModel(rec)
+		if err != nil {
+			return err
+		}
 		if err := tx.Create(&m).Error; err != nil {
 			return err
 		}
 		p.AssignID(m.ID)
-		items := make([]paymentItemModel, 0, len(rec.Items))
-		for _, it := range rec.Items {
-			items = append(items, paymentItemModel{PayID: rec.PayID, ProductID: it.ProductID, Amount: it.Amount, PriceCents: int64(it.UnitPrice)})
-		}
-		if err := tx.Create(&items).Error; err != nil {
-			return err
-		}
-		pu := rec.Purchase
-		return tx.Create(&purchaseModel{PayID: rec.PayID, Delivery: pu.Delivery, Pay: pu.Pay, Name: pu.Name, Telephone: pu.Telephone, Location: pu.Location}).Error
+		return nil
 	})
 }
 
@@ -300,13 +299,13 @@ func loadPayment(tx *gorm.DB, payID string, lock bool) (*domain.Payment, error) 
 		}
 		return nil, err
 	}
-	var items []paymentItemModel
-	if err := tx.Where("pay_id = ?", payID).Order("id").Find(&items).Error; err != nil {
-		return nil, err
+	var items []itemJSON
+	if err := json.Unmarshal([]byte(m.Items), &items); err != nil {
+		return nil, fmt.Errorf("payment %s: items: %w", payID, err)
 	}
-	var pu purchaseModel
-	if err := tx.Where("pay_id = ?", payID).Take(&pu).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, err
+	var pu purchaseJSON
+	if err := json.Unmarshal([]byte(m.Purchase), &pu); err != nil {
+		return nil, fmt.Errorf("payment %s: purchase: %w", payID, err)
 	}
 	rec := domain.PaymentRecord{
 		ID:         m.ID,
@@ -325,7 +324,20 @@ func loadPayment(tx *gorm.DB, payID string, lock bool) (*domain.Payment, error) 
 	return domain.UnmarshalPayment(rec)
 }
 
-func toPaymentModel(rec domain.PaymentRecord) paymentModel {
+func toPaymentModel(rec domain.PaymentRecord) (paymentModel, error) {
+	items := make([]itemJSON, len(rec.Items))
+	for i, it := range rec.Items {
+		items[i] = itemJSON{ProductID: it.ProductID, Amount: it.Amount, PriceCents: int64(it.UnitPrice)}
+	}
+	itemsData, err := json.Marshal(items)
+	if err != nil {
+		return paymentModel{}, fmt.Errorf("payment %s: items: %w", rec.PayID, err)
+	}
+	pu := rec.Purchase
+	purchaseData, err := json.Marshal(purchaseJSON{Delivery: pu.Delivery, Pay: pu.Pay, Name: pu.Name, Telephone: pu.Telephone, Location: pu.Location})
+	if err != nil {
+		return paymentModel{}, fmt.Errorf("payment %s: purchase: %w", rec.PayID, err)
+	}
 	return paymentModel{
 		PayID:       rec.PayID,
 		AccountID:   rec.AccountID,
@@ -335,7 +347,9 @@ func toPaymentModel(rec domain.PaymentRecord) paymentModel {
 		ExpireAtMs:  rec.CreateTime.Add(rec.Expires).UnixMilli(),
 		PaymentLink: rec.Link,
 		State:       string(rec.State),
-	}
+		Items:       string(itemsData),
+		Purchase:    string(purchaseData),
+	}, nil
 }
 
 // DuePayments implements domain.Repository.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -431,5 +432,78 @@ func TestPurgeDelivered(t *testing.T) {
 	}
 	if strings.Join(left, ",") != "parked,pending,recent" {
 		t.Errorf("left %v, want parked, pending and recent", left)
+	}
+}
+
+// TestMigrateLegacyItems: a database of the version that kept items and
+// purchases in tables of their own gets them moved into the payment rows,
+// and the tables dropped; a second Migrate finds nothing to do.
+func TestMigrateLegacyItems(t *testing.T) {
+	gdb := dbtest.Open(t)
+	ctx := context.Background()
+	// The old schema: the payment row without the JSON columns.
+	type oldPayment struct {
+		ID          int64     `gorm:"primaryKey;autoIncrement"`
+		PayID       string    `gorm:"size:36;not null;uniqueIndex:uk_payment_pay_id"`
+		AccountID   int64     `gorm:"not null"`
+		CreateTime  time.Time `gorm:"not null"`
+		TotalCents  int64     `gorm:"not null"`
+		ExpiresMs   int64     `gorm:"not null"`
+		ExpireAtMs  int64     `gorm:"not null"`
+		PaymentLink string    `gorm:"size:300;not null"`
+		State       string    `gorm:"size:20;not null"`
+	}
+	old := gdb.Table("payment")
+	if err := old.AutoMigrate(&oldPayment{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.AutoMigrate(&legacyItemModel{}, &legacyPurchaseModel{}); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	for i, id := range []string{"old-1", "old-2"} {
+		row := oldPayment{PayID: id, AccountID: 1, CreateTime: created, TotalCents: 27000, ExpiresMs: 120000,
+			ExpireAtMs: created.Add(2 * time.Minute).UnixMilli(), PaymentLink: "/pay/" + id, State: "PAYED"}
+		if err := gdb.Table("payment").Create(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		items := []legacyItemModel{{PayID: id, ProductID: 1, Amount: 2, PriceCents: 12900}, {PayID: id, ProductID: int64(2 + i), Amount: 1, PriceCents: 1200}}
+		if err := gdb.Create(&items).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := gdb.Create(&legacyPurchaseModel{PayID: id, Delivery: true, Pay: "wechat", Name: "周志明", Telephone: "18888888888", Location: "珠海"}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	r := NewRepository(gdb, time.Now)
+	for range 2 {
+		if err := r.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range []string{"old-1", "old-2"} {
+		p, err := r.GetPayment(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := p.Record()
+		want := []domain.PricedItem{
+			{Item: domain.Item{ProductID: 1, Amount: 2}, UnitPrice: 12900},
+			{Item: domain.Item{ProductID: int64(2 + i), Amount: 1}, UnitPrice: 1200},
+		}
+		if !reflect.DeepEqual(rec.Items, want) {
+			t.Errorf("%s: items %+v, want %+v", id, rec.Items, want)
+		}
+		if rec.Purchase != (domain.Purchase{Delivery: true, Pay: "wechat", Name: "周志明", Telephone: "18888888888", Location: "珠海"}) {
+			t.Errorf("%s: purchase %+v", id, rec.Purchase)
+		}
+		if rec.State != domain.StatePayed || rec.Total != 27000 {
+			t.Errorf("%s: %+v", id, rec)
+		}
+	}
+	m := gdb.Migrator()
+	if m.HasTable("payment_item") || m.HasTable("purchase") {
+		t.Error("legacy tables still there after the copy")
 	}
 }
