@@ -7,13 +7,16 @@ import (
 
 	"gorm.io/gorm"
 
+	"example.com/bookstore/common/db"
 	"example.com/bookstore/payment/internal/app/command"
 	"example.com/bookstore/payment/internal/domain"
 )
 
 // The outbox methods below implement command.Outbox. Every write is one
 // conditional UPDATE, so a claim is decided by the database, not by which
-// replica read the row first.
+// replica read the row first. The frequent ones (claim, delivered) go
+// through db.Transaction, so that on SQLite they share the commit of the
+// payments being written at the time.
 
 // ClaimDue implements command.Outbox. It reads the due rows, then leases
 // them with one conditional UPDATE: one write transaction for the whole
@@ -34,17 +37,22 @@ func (r *Repository) ClaimDue(ctx context.Context, owner string, now, leaseUntil
 		ids[i] = m.ID
 	}
 	untilMs := leaseUntil.UnixMilli()
-	res := r.db.WithContext(ctx).Model(&outboxModel{}).
-		Where("id IN ? AND status = ? AND next_attempt_ms <= ? AND lease_until_ms <= ?", ids, outboxPending, ms, ms).
-		Updates(map[string]any{
-			"lease_owner":    owner,
-			"lease_until_ms": untilMs,
-			"attempts":       gorm.Expr("attempts + 1"),
-		})
-	if res.Error != nil {
-		return nil, res.Error
+	var claimed int64
+	err = db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
+		res := tx.Model(&outboxModel{}).
+			Where("id IN ? AND status = ? AND next_attempt_ms <= ? AND lease_until_ms <= ?", ids, outboxPending, ms, ms).
+			Updates(map[string]any{
+				"lease_owner":    owner,
+				"lease_until_ms": untilMs,
+				"attempts":       gorm.Expr("attempts + 1"),
+			})
+		claimed = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return nil, err
 	}
-	if res.RowsAffected != int64(len(ids)) {
+	if claimed != int64(len(ids)) {
 		// Another replica claimed, or a settlement dropped, some of them
 		// in between: keep the rows that now carry this lease. Owner names
 		// one process, whose passes run one after another, so no older
@@ -76,9 +84,11 @@ func (r *Repository) Delivered(ctx context.Context, ids []int64, owner string, n
 	if len(ids) == 0 {
 		return nil
 	}
-	return r.db.WithContext(ctx).Model(&outboxModel{}).
-		Where("id IN ? AND lease_owner = ? AND status = ?", ids, owner, outboxPending).
-		Updates(map[string]any{"status": outboxDone, "done_at": now, "lease_owner": "", "lease_until_ms": 0, "last_error": ""}).Error
+	return db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
+		return tx.Model(&outboxModel{}).
+			Where("id IN ? AND lease_owner = ? AND status = ?", ids, owner, outboxPending).
+			Updates(map[string]any{"status": outboxDone, "done_at": now, "lease_owner": "", "lease_until_ms": 0, "last_error": ""}).Error
+	})
 }
 
 // Retry implements command.Outbox.
