@@ -105,10 +105,29 @@ func (r *Reservations) AddReservation(ctx context.Context, res *domain.Reservati
 }
 
 // UpdateReservation stores a transition as a compare-and-set on the state it
-// started from, in the transaction that moves the stock; the row lock
-// (MySQL) or the database write lock (SQLite) makes concurrent twins see
-// the new state and do nothing.
+// started from, in the transaction that moves the stock.
+//
+// It first reads the reservation outside the write transaction: on SQLite
+// that keeps the read out of the one writer's turn, which every write of
+// the service waits for. A repeat finds the transition done and writes
+// nothing. If the compare-and-set finds the state changed meanwhile, it
+// starts again reading under lock inside the transaction, where the row
+// lock (MySQL) or the database write lock (SQLite) makes concurrent twins
+// see the new state and do nothing.
 func (r *Reservations) UpdateReservation(ctx context.Context, payID string, update func(*domain.Reservation) ([]domain.StockChange, error)) error {
+	res, err := getReservation(r.db.WithContext(ctx), payID, false)
+	if err != nil {
+		return err
+	}
+	from := res.State()
+	changes, err := update(res)
+	if err != nil || res.State() == from {
+		return err
+	}
+	err = db.Transaction(ctx, r.db, func(tx *gorm.DB) error { return storeTransition(tx, res, from, changes) })
+	if !errors.Is(err, errRetry) {
+		return err
+	}
 	return inTx(ctx, r.db, func(tx *gorm.DB) error {
 		res, err := getReservation(tx, payID, true)
 		if err != nil {
@@ -119,22 +138,29 @@ func (r *Reservations) UpdateReservation(ctx context.Context, payID string, upda
 		if err != nil || res.State() == from {
 			return err
 		}
-		for _, c := range changes {
-			// A deleted product has no stock left to move.
-			q := tx.Exec("UPDATE stockpile SET amount = amount + ?, frozen = frozen + ? WHERE product_id = ?",
-				c.Amount, c.Frozen, c.ProductID)
-			if q.Error != nil {
-				return fmt.Errorf("reservation %s: stock of %d: %w", payID, c.ProductID, q.Error)
-			}
-		}
-		q := tx.Model(&reservationRow{}).Where("pay_id = ? AND state = ?", payID, string(from)).
-			Update("state", string(res.State()))
-		if q.Error != nil {
-			return fmt.Errorf("reservation %s: state: %w", payID, q.Error)
-		}
-		if q.RowsAffected != 1 {
-			return errRetry
-		}
-		return nil
+		return storeTransition(tx, res, from, changes)
 	})
+}
+
+// storeTransition moves the stock and sets the new state if the state is
+// still from; else errRetry.
+func storeTransition(tx *gorm.DB, res *domain.Reservation, from domain.ReservationState, changes []domain.StockChange) error {
+	payID := res.PayID()
+	q := tx.Model(&reservationRow{}).Where("pay_id = ? AND state = ?", payID, string(from)).
+		Update("state", string(res.State()))
+	if q.Error != nil {
+		return fmt.Errorf("reservation %s: state: %w", payID, q.Error)
+	}
+	if q.RowsAffected != 1 {
+		return errRetry
+	}
+	for _, c := range changes {
+		// A deleted product has no stock left to move.
+		q := tx.Exec("UPDATE stockpile SET amount = amount + ?, frozen = frozen + ? WHERE product_id = ?",
+			c.Amount, c.Frozen, c.ProductID)
+		if q.Error != nil {
+			return fmt.Errorf("reservation %s: stock of %d: %w", payID, c.ProductID, q.Error)
+		}
+	}
+	return nil
 }
