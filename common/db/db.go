@@ -12,9 +12,12 @@
 //     holds the database's write lock from BEGIN on.
 //   - Or, better, a single conditional statement:
 //     UPDATE ... SET n = n - ? WHERE id = ? AND n >= ?, checking RowsAffected.
-//   - Inside db.Transaction(func(tx) ...) use only tx: a write through the
-//     outer *gorm.DB would wait for the lock the transaction holds (SQLite:
-//     until busy_timeout, then fail; MySQL: until the lock wait timeout).
+//   - Write transactions go through db.Transaction(ctx, gdb, func(tx) ...):
+//     on SQLite it commits the transactions of concurrent callers together
+//     (group.go), on MySQL it is gorm's Transaction.
+//   - Inside it use only tx: a write through the outer *gorm.DB would wait
+//     for the lock the transaction holds (SQLite: until busy_timeout, then
+//     fail; MySQL: until the lock wait timeout).
 //   - A race on a unique index surfaces as an error for which
 //     IsUniqueViolation is true.
 //   - Times are stored and returned in UTC, at millisecond precision for

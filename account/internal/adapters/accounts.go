@@ -154,7 +154,7 @@ func (r *Accounts) Seed(ctx context.Context) (seeded bool, err error) {
 func (r *Accounts) Create(ctx context.Context, a *domain.Account) (*domain.Account, error) {
 	row := toRow(a)
 	row.ID = 0 // the database assigns it
-	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
 		taken, err := clash(tx, row)
 		if err != nil {
 			return err
@@ -183,7 +183,7 @@ func insert(tx *gorm.DB, row *accountRow) error {
 // Update implements domain.Repository.
 func (r *Accounts) Update(ctx context.Context, id int64, fn func(*domain.Account) error) (*domain.Account, error) {
 	var out *domain.Account
-	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
 		q := tx
 		if r.mysql {
 			// SQLite needs no row lock: its write transactions are

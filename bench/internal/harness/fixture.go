@@ -283,9 +283,10 @@ func itemsInStore(ctx context.Context, dbPath string, product int64) (paid, wait
 	}
 	defer db.Close()
 	var p, w sql.NullInt64
+	// A payment keeps its items as a JSON array in its row.
 	err = db.QueryRowContext(ctx, `SELECT
-		SUM(CASE WHEN p.state = 'PAYED' THEN i.amount END),
-		SUM(CASE WHEN p.state = 'WAITING' THEN i.amount END)
-		FROM payment p JOIN payment_item i ON i.pay_id = p.pay_id WHERE i.product_id = ?`, product).Scan(&p, &w)
+		SUM(CASE WHEN p.state = 'PAYED' THEN i.value ->> '$.amount' END),
+		SUM(CASE WHEN p.state = 'WAITING' THEN i.value ->> '$.amount' END)
+		FROM payment p, json_each(p.items) i WHERE i.value ->> '$.product_id' = ?`, product).Scan(&p, &w)
 	return p.Int64, w.Int64, err
 }

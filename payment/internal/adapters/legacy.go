@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
+
+	"example.com/bookstore/common/db"
 )
 
 // Before payments held their items and purchase as JSON in their own row
@@ -59,7 +61,7 @@ func migrateLegacyItems(ctx context.Context, gdb *gorm.DB) error {
 		if len(ids) == 0 {
 			break
 		}
-		if err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return copyLegacyItems(tx, ids) }); err != nil {
+		if err := db.Transaction(ctx, gdb, func(tx *gorm.DB) error { return copyLegacyItems(tx, ids) }); err != nil {
 			return fmt.Errorf("migrate legacy items: %w", err)
 		}
 	}
