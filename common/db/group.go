@@ -31,6 +31,9 @@ func Transaction(ctx context.Context, gdb *gorm.DB, fn func(tx *gorm.DB) error) 
 	}
 	g, ok := groups.Load(sqlDB)
 	if !ok {
+		// One group per database: its transactions run with the gorm
+		// settings (logger, ...) of the *gorm.DB that started it, which in
+		// a service is the one Open returned.
 		g, _ = groups.LoadOrStore(sqlDB, &group{db: gdb.Session(&gorm.Session{NewDB: true})})
 	}
 	return g.(*group).transaction(ctx, fn)
