@@ -416,10 +416,24 @@ func TestPurgeDelivered(t *testing.T) {
 		{PayID: "parked", Status: outboxFailed, DoneAt: &old},
 	}
 	for i := range rows {
+		// Every row was due before the cutoff; "recent" was delivered after it.
 		rows[i].Action, rows[i].CreatedAt = string(domain.ActionDecrease), old
+		rows[i].NextAttemptMs = old.Add(-time.Minute).UnixMilli()
 	}
 	if err := r.db.Create(&rows).Error; err != nil {
 		t.Fatal(err)
+	}
+	if dbtest.Kind() == db.DriverSQLite {
+		// The read must walk an index, not every delivered row.
+		var plan []struct{ Detail string }
+		err := r.db.Raw("EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE "+purgeableWhere+" ORDER BY next_attempt_ms LIMIT 2",
+			outboxDone, cutoff.UnixMilli(), cutoff).Scan(&plan).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plan) == 0 || !strings.Contains(plan[0].Detail, "idx_outbox_due (status=? AND next_attempt_ms<?)") {
+			t.Errorf("purge query plan: %+v", plan)
+		}
 	}
 	for _, want := range []int{2, 1, 0} {
 		if n, err := r.PurgeDelivered(ctx, cutoff, 2); err != nil || n != want {
