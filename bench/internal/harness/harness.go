@@ -115,8 +115,10 @@ type Result struct {
 	Limit Summary `json:"limit"`
 	// Ratio is Peak.PerSecond / Limit.PerSecond.
 	Ratio float64 `json:"ratio"`
-	// Latency: open-loop medians against the store at half its peak.
-	Latency Summary `json:"latency"`
+	// Latency: open-loop medians against the store at half its peak;
+	// LimitLatency: against the limit server at the same rate.
+	Latency      Summary `json:"latency"`
+	LimitLatency Summary `json:"limit_latency"`
 	// Baseline (login_storm only): the same open-loop load without the storm.
 	Baseline *Summary `json:"baseline,omitempty"`
 	// Background (login_storm only): the storm's logins.
@@ -547,17 +549,22 @@ func (b *bench) scenario(ctx context.Context, sc Scenario) (Result, error) {
 		res.Ratio = res.Peak.PerSecond / res.Limit.PerSecond
 	}
 	rate := res.Peak.PerSecond / 2
-	var open []RunResult
+	var open, limOpen []RunResult
 	if rate > 0 {
 		for i := 0; i < b.o.Runs; i++ {
 			r := b.measure(ctx, sc.Name, "store", attackSpec{targeter: store, rate: rate, workers: sc.Workers, duration: b.o.Duration})
 			b.line(r)
 			open = append(open, r)
 			b.between(ctx, sc)
+			// The same rate against the limit server: the latency floor
+			// of this machine at that load, load generator included.
+			r = b.measure(ctx, sc.Name, "limit", attackSpec{targeter: limit, rate: rate, workers: sc.Workers, duration: b.o.Duration})
+			b.line(r)
+			limOpen = append(limOpen, r)
 		}
 	}
-	res.Latency = summarize(open)
-	res.Runs = slices.Concat(peak, lim, open)
+	res.Latency, res.LimitLatency = summarize(open), summarize(limOpen)
+	res.Runs = slices.Concat(peak, lim, open, limOpen)
 	return res, ctx.Err()
 }
 

@@ -19,14 +19,14 @@ import (
 func (b *bench) printSummary() {
 	r := b.rep
 	b.printf("\n== medians of %d runs of %s (ops/s: requests, or flows for settle_pay and mixed) ==\n", r.Options.Runs, time.Duration(r.Options.DurationS*float64(time.Second)))
-	b.printf("%-11s %10s %10s %7s %8s %11s | %9s %8s %8s %8s %7s\n", "scenario", "store/s", "limit/s", "ratio", "workers", "µs CPU/op", "open at/s", "p50 ms", "p99 ms", "p99.9", "errors")
+	b.printf("%-11s %10s %10s %7s %8s %11s | %9s %8s %8s %8s %7s | %13s\n", "scenario", "store/s", "limit/s", "ratio", "workers", "µs CPU/op", "open at/s", "p50 ms", "p99 ms", "p99.9", "errors", "limit p50/p99")
 	for _, res := range r.Results {
 		if res.Name == loginStormName {
 			continue
 		}
-		b.printf("%-11s %10.0f %10.0f %7.3f %8d %5.0f/%-5.0f | %9.0f %8.2f %8.2f %8.2f %7d\n", res.Name, res.Peak.PerSecond, res.Limit.PerSecond,
+		b.printf("%-11s %10.0f %10.0f %7.3f %8d %5.0f/%-5.0f | %9.0f %8.2f %8.2f %8.2f %7d | %6.2f/%-6.2f\n", res.Name, res.Peak.PerSecond, res.Limit.PerSecond,
 			res.Ratio, res.Workers, res.Peak.CPUPerOpUs, res.Limit.CPUPerOpUs, res.Latency.Rate, res.Latency.P50ms, res.Latency.P99ms, res.Latency.P999ms,
-			res.Peak.Errors+res.Limit.Errors+res.Latency.Errors)
+			res.Peak.Errors+res.Limit.Errors+res.Latency.Errors, res.LimitLatency.P50ms, res.LimitLatency.P99ms)
 	}
 	for _, res := range r.Results {
 		if res.Name != loginStormName {
