@@ -119,12 +119,7 @@ func (r *Reservations) UpdateReservation(ctx context.Context, payID string, upda
 	if err != nil {
 		return err
 	}
-	from := res.State()
-	changes, err := update(res)
-	if err != nil || res.State() == from {
-		return err
-	}
-	err = db.Transaction(ctx, r.db, func(tx *gorm.DB) error { return storeTransition(tx, res, from, changes) })
+	err = db.Transaction(ctx, r.db, func(tx *gorm.DB) error { return transition(tx, res, update) })
 	if !errors.Is(err, errRetry) {
 		return err
 	}
@@ -133,13 +128,19 @@ func (r *Reservations) UpdateReservation(ctx context.Context, payID string, upda
 		if err != nil {
 			return err
 		}
-		from := res.State()
-		changes, err := update(res)
-		if err != nil || res.State() == from {
-			return err
-		}
-		return storeTransition(tx, res, from, changes)
+		return transition(tx, res, update)
 	})
+}
+
+// transition applies update to res and stores the result; a reservation
+// that update leaves in its state is not written.
+func transition(tx *gorm.DB, res *domain.Reservation, update func(*domain.Reservation) ([]domain.StockChange, error)) error {
+	from := res.State()
+	changes, err := update(res)
+	if err != nil || res.State() == from {
+		return err
+	}
+	return storeTransition(tx, res, from, changes)
 }
 
 // storeTransition moves the stock and sets the new state if the state is
