@@ -178,8 +178,8 @@ func (r *Repository) UpdatePayment(ctx context.Context, payID string, fn func(p 
 // as compare-and-sets: on SQLite that keeps the reads out of the one
 // writer's turn, which every write of the service waits for. If a
 // compare-and-set finds that another caller changed the payment or the
-// wallet meanwhile, it starts again reading under lock inside the
-// transaction, where concurrent payments from one wallet queue up instead
+// wallet meanwhile (or MySQL chose the attempt as a deadlock victim), it
+// starts again reading under lock inside the transaction, where concurrent payments from one wallet queue up instead
 // of retrying against each other. The payment row is locked before the
 // wallet row, in every transaction, so that they cannot deadlock.
 func (r *Repository) UpdatePaymentAndWallet(ctx context.Context, payID string, accountID int64, fn func(p *domain.Payment, w *domain.Wallet) error) error {
@@ -190,7 +190,10 @@ func (r *Repository) UpdatePaymentAndWallet(ctx context.Context, payID string, a
 		}
 		return db.Transaction(ctx, r.db, func(tx *gorm.DB) error { return r.applyPaymentAndWallet(tx, pw, fn) })
 	}()
-	if !errors.Is(err, domain.ErrConcurrentUpdate) {
+	// A lost compare-and-set, and anything else another attempt can fix
+	// (on MySQL, a deadlock with a concurrent change of the payment), goes
+	// the locked way, which retries those itself.
+	if !retryable(err) {
 		return err
 	}
 	return r.inTx(ctx, func(tx *gorm.DB) error {

@@ -110,17 +110,20 @@ func (r *Reservations) AddReservation(ctx context.Context, res *domain.Reservati
 // It first reads the reservation outside the write transaction: on SQLite
 // that keeps the read out of the one writer's turn, which every write of
 // the service waits for. A repeat finds the transition done and writes
-// nothing. If the compare-and-set finds the state changed meanwhile, it
-// starts again reading under lock inside the transaction, where the row
-// lock (MySQL) or the database write lock (SQLite) makes concurrent twins
-// see the new state and do nothing.
+// nothing. If the compare-and-set finds the state changed meanwhile (or
+// MySQL chose the attempt as a deadlock victim), it starts again reading
+// under lock inside the transaction, where the row lock (MySQL) or the
+// database write lock (SQLite) makes concurrent twins see the new state
+// and do nothing.
 func (r *Reservations) UpdateReservation(ctx context.Context, payID string, update func(*domain.Reservation) ([]domain.StockChange, error)) error {
 	res, err := getReservation(r.db.WithContext(ctx), payID, false)
 	if err != nil {
 		return err
 	}
 	err = db.Transaction(ctx, r.db, func(tx *gorm.DB) error { return transition(tx, res, update) })
-	if !errors.Is(err, errRetry) {
+	// A lost compare-and-set, or a MySQL deadlock with a concurrent twin,
+	// goes the locked way, which retries those itself.
+	if !retryable(err) {
 		return err
 	}
 	return inTx(ctx, r.db, func(tx *gorm.DB) error {
