@@ -121,15 +121,16 @@ func TestTransactionSharesCommitOnSQLite(t *testing.T) {
 	const waiting = 10
 	var mu sync.Mutex
 	txs := map[any]int{}
+	errs := make([]error, waiting)
 	var wg sync.WaitGroup
 	for i := range waiting {
 		wg.Go(func() {
-			require.NoError(t, db.Transaction(ctx, gdb, func(tx *gorm.DB) error {
+			errs[i] = db.Transaction(ctx, gdb, func(tx *gorm.DB) error {
 				mu.Lock()
 				txs[tx.Statement.ConnPool]++
 				mu.Unlock()
 				return tx.Create(&groupRow{Caller: i}).Error
-			}))
+			})
 		})
 	}
 	// All ten queue behind the first (which holds the group), then run.
@@ -149,6 +150,9 @@ func TestTransactionSharesCommitOnSQLite(t *testing.T) {
 	close(release)
 	require.NoError(t, <-first)
 	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "caller %d", i)
+	}
 	require.Len(t, txs, 1, "the ten waiting callers shared one transaction")
 	var n int64
 	require.NoError(t, gdb.Model(&groupRow{}).Count(&n).Error)
