@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -72,6 +71,7 @@ type groupCall struct {
 	fn   func(tx *gorm.DB) error
 	err  error
 	pan  any           // what fn panicked with, re-raised in the caller
+	ran  bool          // fn succeeded inside the leader's transaction
 	done chan struct{} // closed when err (and pan) are final
 	lead chan struct{} // closed when this caller is to lead the next group
 }
@@ -141,7 +141,6 @@ const savepoint = "group_call"
 func (g *group) commit(ctx context.Context, batch []*groupCall) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
 	defer cancel()
-	ran := batch[:0:0] // the calls whose fn succeeded: they share the COMMIT's fate
 	// Every call is settled even if something below panics (the panic then
 	// goes on in the leader).
 	err := errors.New("db: group transaction panicked")
@@ -152,7 +151,7 @@ func (g *group) commit(ctx context.Context, batch []*groupCall) {
 			default:
 				if err == nil {
 					c.finish(nil, nil)
-				} else if slices.Contains(ran, c) {
+				} else if c.ran {
 					c.finish(err, nil)
 				} else {
 					c.finish(fmt.Errorf("db: group transaction failed before this call ran: %w", err), nil)
@@ -177,7 +176,7 @@ func (g *group) commit(ctx context.Context, batch []*groupCall) {
 				c.finish(err, pan)
 				continue
 			}
-			ran = append(ran, c)
+			c.ran = true // it shares the COMMIT's fate
 		}
 		return nil
 	})
