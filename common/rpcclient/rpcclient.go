@@ -19,6 +19,8 @@ import (
 	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/client/callopt"
 	"github.com/cloudwego/kitex/pkg/connpool"
+	"github.com/cloudwego/kitex/pkg/loadbalance"
+	"github.com/cloudwego/kitex/pkg/loadbalance/lbcache"
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/transport"
 )
@@ -27,9 +29,15 @@ import (
 // Zero values mean the defaults below, so a section may name only addr.
 type Config struct {
 	// Addr is host:port, a Kubernetes Service DNS name in a cluster
-	// ("warehouse:8820") or 127.0.0.1 locally. Several addresses may be
-	// given, comma-separated; calls are balanced across them.
+	// ("warehouse:8820", a headless Service) or 127.0.0.1 locally.
+	// Several addresses may be given, comma-separated. Every IP address
+	// the names resolve to is an instance, and calls are balanced over
+	// the instances.
 	Addr string `mapstructure:"addr" validate:"required"`
+	// ResolveInterval is how often the names are resolved again, and so
+	// how soon a new replica gets calls and a gone one stops getting them
+	// (default 5s).
+	ResolveInterval time.Duration `mapstructure:"resolve_interval" validate:"gte=0"`
 	// ConnectTimeout bounds dialing a new connection (default 1s).
 	ConnectTimeout time.Duration `mapstructure:"connect_timeout" hot:"true" validate:"gte=0"`
 	// RPCTimeout bounds one attempt of a call (default 3s).
@@ -76,6 +84,7 @@ const (
 	DefaultPoolMaxIdle       = 32
 	DefaultPoolMaxIdleGlobal = 256
 	DefaultPoolIdleTimeout   = 30 * time.Second
+	DefaultResolveInterval   = 5 * time.Second
 )
 
 // Timeouts returns the connect and RPC timeouts, defaults applied.
@@ -119,6 +128,9 @@ func (c Config) withDefaults() Config {
 	if c.PoolIdleTimeout <= 0 {
 		c.PoolIdleTimeout = DefaultPoolIdleTimeout
 	}
+	if c.ResolveInterval <= 0 {
+		c.ResolveInterval = DefaultResolveInterval
+	}
 	return c
 }
 
@@ -128,6 +140,7 @@ type Option func(*settings)
 type settings struct {
 	idempotent []string
 	breakers   *Breakers
+	lookup     Lookup
 }
 
 // Idempotent names the methods that may be retried: reads, and writes that
@@ -141,6 +154,12 @@ func Idempotent(methods ...string) Option {
 // changes to b (they are logged either way).
 func WithBreakers(b *Breakers) Option {
 	return func(s *settings) { s.breakers = b }
+}
+
+// WithLookup resolves the configured names with l instead of the system's
+// resolver: a test's stand-in for DNS.
+func WithLookup(l Lookup) Option {
+	return func(s *settings) { s.lookup = l }
 }
 
 // Options returns the client options for cfg. More client options (a
@@ -159,15 +178,17 @@ func Options(cfg Config, opts ...Option) []client.Option {
 		}
 	}
 	out := []client.Option{
-		client.WithHostPorts(hosts...),
+		client.WithResolver(newDNSResolver(hosts, s.lookup)),
+		client.WithLoadBalancer(loadbalance.NewWeightedRoundRobinBalancer(),
+			&lbcache.Options{RefreshInterval: cfg.ResolveInterval}),
 		client.WithTransportProtocol(transport.TTHeader),
 		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 		client.WithConnectTimeout(connect),
 		client.WithRPCTimeout(rpc),
-		// Idle connections are bounded per address and overall, and
-		// recycled, so that a replica added behind a Service DNS name
-		// gets connections too; busy connections are bounded by the
-		// callers' concurrency (the gateway's bulkheads).
+		// Idle connections are bounded per instance and overall, and
+		// closed after their idle timeout (a removed instance's, too);
+		// busy connections are bounded by the callers' concurrency (the
+		// gateway's bulkheads).
 		client.WithLongConnection(connpool.IdleConfig{
 			MaxIdlePerAddress: cfg.PoolMaxIdle,
 			MaxIdleGlobal:     cfg.PoolMaxIdleGlobal,

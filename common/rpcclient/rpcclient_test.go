@@ -35,6 +35,7 @@ func TestWithDefaults(t *testing.T) {
 		Addr: "x:1", MaxRetries: DefaultMaxRetries, RetryBackoff: DefaultRetryBackoff, RetryBudget: DefaultRetryBudget,
 		BreakerErrorRate: DefaultBreakerErrorRate, BreakerMinSamples: DefaultBreakerMinSamples, BreakerCooling: DefaultBreakerCooling,
 		PoolMaxIdle: DefaultPoolMaxIdle, PoolMaxIdleGlobal: DefaultPoolMaxIdleGlobal, PoolIdleTimeout: DefaultPoolIdleTimeout,
+		ResolveInterval: DefaultResolveInterval,
 	}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)

@@ -48,10 +48,10 @@ var (
 
 // New builds the clients from cfg. current, when not nil, is read on every
 // call so that changed timeouts apply without a restart (the addresses do
-// need one).
-func New(cfg config.Clients, current func() config.Clients, g Guards) (*Set, error) {
+// need one). extra is added to every client's rpcclient options.
+func New(cfg config.Clients, current func() config.Clients, g Guards, extra ...rpcclient.Option) (*Set, error) {
 	opts := func(service string, c rpcclient.Config, reads rpcclient.Option) []client.Option {
-		o := rpcclient.Options(c, reads, rpcclient.WithBreakers(g.Breakers))
+		o := rpcclient.Options(c, append([]rpcclient.Option{reads, rpcclient.WithBreakers(g.Breakers)}, extra...)...)
 		if g.Bulkheads != nil {
 			o = append(o, client.WithMiddleware(g.Bulkheads.Middleware(service)))
 		}

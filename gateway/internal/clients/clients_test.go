@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -54,7 +55,14 @@ func (f *fakeWarehouse) UpdateProduct(ctx context.Context, req *warehouse.Produc
 
 func startWarehouse(t *testing.T, f *fakeWarehouse) string {
 	t.Helper()
-	svc, err := cserver.Start(cserver.Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0"}, nil, nil,
+	return startWarehouseAt(t, f, "127.0.0.1:0").Addr().String()
+}
+
+// startWarehouseAt serves f on addr until the test ends (or the test shuts
+// the server down itself).
+func startWarehouseAt(t *testing.T, f *fakeWarehouse, addr string) *cserver.Service {
+	t.Helper()
+	svc, err := cserver.Start(cserver.Config{Addr: addr, AdminAddr: "127.0.0.1:0"}, nil, nil,
 		func(opts []server.Option) server.Server { return warehouseservice.NewServer(f, opts...) })
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +72,7 @@ func startWarehouse(t *testing.T, f *fakeWarehouse) string {
 		defer cancel()
 		_ = svc.Shutdown(ctx)
 	})
-	return svc.Addr().String()
+	return svc
 }
 
 // dropFirst is a TCP proxy to backend that, on its first n connections,
@@ -128,11 +136,11 @@ func dropFirst(t *testing.T, n int, backend string) string {
 	return ln.Addr().String()
 }
 
-func newSet(t *testing.T, wh rpcclient.Config, g Guards) *Set {
+func newSet(t *testing.T, wh rpcclient.Config, g Guards, extra ...rpcclient.Option) *Set {
 	t.Helper()
 	// The other two are never called; any address will do.
 	cfg := config.Clients{Account: rpcclient.Config{Addr: "127.0.0.1:1"}, Warehouse: wh, Payment: rpcclient.Config{Addr: "127.0.0.1:1"}}
-	s, err := New(cfg, func() config.Clients { return cfg }, g)
+	s, err := New(cfg, func() config.Clients { return cfg }, g, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,4 +276,103 @@ func TestBulkheadRejectsWithoutTripping(t *testing.T) {
 	if len(br.Transitions()) != 0 {
 		t.Fatalf("bulkhead refusals tripped a breaker: %v", br.Transitions())
 	}
+}
+
+// TestReplicasShareCallsAsTheyComeAndGo: the warehouse's name resolves to
+// its replicas' addresses, as a headless Service's does. Under steady load,
+// a replica that appears in the answer gets calls, and one that leaves it
+// and shuts down gets none, and no call fails. Only DNS is stood in for;
+// the two warehouses are Kitex servers on 127.0.0.1 and 127.0.0.2.
+func TestReplicasShareCallsAsTheyComeAndGo(t *testing.T) {
+	a, b := &fakeWarehouse{}, &fakeWarehouse{}
+	srvA := startWarehouseAt(t, a, "127.0.0.1:0")
+	_, port, _ := net.SplitHostPort(srvA.Addr().String())
+	startWarehouseAt(t, b, net.JoinHostPort("127.0.0.2", port))
+
+	var (
+		mu  sync.Mutex
+		ips = []string{"127.0.0.1"}
+	)
+	answer := func(set ...string) {
+		mu.Lock()
+		defer mu.Unlock()
+		ips = set
+	}
+	lookup := func(_ context.Context, host string) ([]string, error) {
+		if host != "warehouse.test" {
+			return nil, errors.New("no such host " + host)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(ips), nil
+	}
+	const interval = 50 * time.Millisecond
+	s := newSet(t, rpcclient.Config{Addr: "warehouse.test:" + port, ResolveInterval: interval}, Guards{}, rpcclient.WithLookup(lookup))
+
+	// Four callers in a loop: their connections stay busy, so nothing is
+	// ever idle long enough to be closed and dialled again.
+	var (
+		wg      sync.WaitGroup
+		failed  atomic.Int64
+		lastErr atomic.Value
+		stop    = make(chan struct{})
+	)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.Warehouse.GetProduct(context.Background(), &warehouse.ProductIdRequest{Id: 1}, s.Opts(Warehouse)...); err != nil {
+					failed.Add(1)
+					lastErr.Store(err)
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	// waitFor waits until f's calls grow, or fails the test.
+	waitFor := func(what string, f *fakeWarehouse) {
+		t.Helper()
+		from := f.gets.Load()
+		deadline := time.Now().Add(5 * time.Second)
+		for f.gets.Load() < from+100 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d calls in 5s", what, f.gets.Load()-from)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("the first replica", a)
+	if n := b.gets.Load(); n != 0 {
+		t.Fatalf("the second replica got %d calls before it was in the answer", n)
+	}
+
+	// Scale up: the new replica gets calls within a few intervals.
+	answer("127.0.0.1", "127.0.0.2")
+	waitFor("the added replica", b)
+	waitFor("the first replica alongside it", a)
+
+	// Scale down: the first leaves the answer, as a terminating pod leaves
+	// its Service's endpoints, and then shuts down.
+	answer("127.0.0.2")
+	time.Sleep(4 * interval)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srvA.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	gone := a.gets.Load()
+	waitFor("the remaining replica", b)
+	if n := a.gets.Load() - gone; n != 0 {
+		t.Fatalf("the removed replica got %d calls after it shut down", n)
+	}
+	if n := failed.Load(); n != 0 {
+		t.Fatalf("%d calls failed, the last with %v", n, lastErr.Load())
+	}
+	t.Logf("calls: first replica %d, second %d", a.gets.Load(), b.gets.Load())
 }

@@ -635,7 +635,10 @@ type serviceConfig struct {
 		DSN            string
 		ConnectTimeout time.Duration
 	}
-	Clients map[string]struct{ Addr string }
+	Clients map[string]struct {
+		Addr            string
+		ResolveInterval time.Duration
+	}
 }
 
 // loadConfigs runs configtest in every service's config package (one go
@@ -866,19 +869,17 @@ func wiring(o *overlay, w *workload) ([]edge, []error) {
 	if g := w.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = *g
 	}
-	preStop := 0
-	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
+	preStop := preStopOf(w)
+	if preStop == 0 {
 		fail("no preStop sleep: endpoints would still send calls after SIGTERM")
-	} else {
-		preStop = c.Lifecycle.PreStop.Sleep.Seconds
 	}
 	shutdown := cfg.Server.ShutdownTimeout
 	if shutdown <= 0 {
 		shutdown = 10 * time.Second
 	}
-	need := time.Duration(preStop)*time.Second + cfg.Server.DrainDelay + shutdown
+	need := preStop + cfg.Server.DrainDelay + shutdown
 	if time.Duration(grace)*time.Second <= need {
-		fail("terminationGracePeriodSeconds %d is not above preStop %ds + server.drain_delay %v + server.shutdown_timeout %v: the pod would be killed mid-drain",
+		fail("terminationGracePeriodSeconds %d is not above preStop %v + server.drain_delay %v + server.shutdown_timeout %v: the pod would be killed mid-drain",
 			grace, preStop, cfg.Server.DrainDelay, shutdown)
 	}
 
@@ -899,6 +900,26 @@ func wiring(o *overlay, w *workload) ([]edge, []error) {
 			if _, p, _ := net.SplitHostPort(to.cfg.Server.Addr); p != strconv.Itoa(port) {
 				fail("%s %q reaches port %d of %s, but that service listens on %s", key, hp, port, to.obj.ID(), to.cfg.Server.Addr)
 				continue
+			}
+			// The client balances over the addresses the name resolves
+			// to (common/rpcclient): a ClusterIP is one address, and
+			// kube-proxy would pin each pooled connection to one pod.
+			host, _, _ := net.SplitHostPort(hp)
+			if svc := o.services[serviceName(host)]; svc.Spec.ClusterIP != "None" {
+				fail("%s %q names Service %s, which is not headless (clusterIP: None): the client would see one address, not the pods", key, hp, svc.obj.Metadata.Name)
+			}
+			// After the endpoints drop a terminating pod, its callers
+			// still send to it until their DNS answer expires and they
+			// resolve again: it must keep its listener open that long
+			// (preStop sleep, then server.drain_delay).
+			every := cfg.Clients[name].ResolveInterval
+			if every <= 0 {
+				every = 5 * time.Second // rpcclient.DefaultResolveInterval
+			}
+			serves := preStopOf(to) + to.cfg.Server.DrainDelay
+			if lag := clusterDNSTTL + every; serves <= lag {
+				fail("%s: %s stops listening %v after it leaves its endpoints (preStop + server.drain_delay), "+
+					"not after its callers stop sending to it: DNS TTL %v + resolve_interval %v", key, to.obj.ID(), serves, clusterDNSTTL, every)
 			}
 			edges = append(edges, edge{w, to, port, hp})
 		}
@@ -923,6 +944,19 @@ func wiring(o *overlay, w *workload) ([]edge, []error) {
 		}
 	}
 	return edges, errs
+}
+
+// clusterDNSTTL is how long a DNS answer about a Service may be cached:
+// CoreDNS's kubernetes plugin answers with a TTL of 5s by default.
+const clusterDNSTTL = 5 * time.Second
+
+// preStopOf is the preStop sleep of w's container (0 without one).
+func preStopOf(w *workload) time.Duration {
+	c := w.Spec.Template.Spec.Containers[0]
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
+		return 0
+	}
+	return time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
 }
 
 func declares(c manifest.Container, port int) bool {
@@ -960,11 +994,7 @@ func resolve(o *overlay, hostport string) (*workload, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("port %q is not a number", portStr)
 	}
-	name := host
-	for _, suffix := range []string{".svc.cluster.local", ".svc"} {
-		name = strings.TrimSuffix(name, suffix)
-	}
-	name, _, _ = strings.Cut(name, ".") // <service>.<namespace>
+	name := serviceName(host)
 	s, ok := o.services[name]
 	if !ok {
 		return nil, 0, fmt.Errorf("there is no Service %q (Services: %s)", name, strings.Join(sortedKeys(o.services), ", "))
@@ -978,6 +1008,16 @@ func resolve(o *overlay, hostport string) (*workload, int, error) {
 		return nil, 0, fmt.Errorf("Service %s has no port %d leading to a container port of %s", name, port, ws[0].obj.ID())
 	}
 	return ws[0], target, nil
+}
+
+// serviceName is the Service a cluster DNS name refers to: <service>,
+// <service>.<namespace>, ... .svc or .svc.cluster.local.
+func serviceName(host string) string {
+	for _, suffix := range []string{".svc.cluster.local", ".svc"} {
+		host = strings.TrimSuffix(host, suffix)
+	}
+	name, _, _ := strings.Cut(host, ".")
+	return name
 }
 
 // databaseEdge checks a service's MySQL DSN against the database workload:
