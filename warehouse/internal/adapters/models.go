@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 type productRow struct {
@@ -73,14 +74,29 @@ type seedRow struct {
 
 func (seedRow) TableName() string { return "seed" }
 
+// catalogueRow is the catalogue's version, in a table of one row: every
+// product write increments it in its own transaction. Each replica keeps
+// the catalogue in memory (ports.productReadModel) and compares versions
+// before answering, so a write through one replica is seen by the next read
+// on any other.
+type catalogueRow struct {
+	ID      int64 `gorm:"primaryKey;autoIncrement:false"`
+	Version int64 `gorm:"not null"`
+}
+
+func (catalogueRow) TableName() string { return "catalogue_version" }
+
 // Migrate creates or updates the warehouse's tables.
 func Migrate(ctx context.Context, db *gorm.DB) error {
 	err := db.WithContext(ctx).AutoMigrate(
 		&productRow{}, &specificationRow{}, &stockpileRow{}, &advertisementRow{},
-		&reservationRow{}, &seedRow{},
+		&reservationRow{}, &seedRow{}, &catalogueRow{},
 	)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&catalogueRow{ID: 1}).Error; err != nil {
+		return fmt.Errorf("migrate: catalogue version: %w", err)
 	}
 	return nil
 }

@@ -40,8 +40,23 @@ func (r *Products) ListProducts(ctx context.Context) ([]*domain.Product, error) 
 	return out, nil
 }
 
-func (r *Products) GetProduct(ctx context.Context, id int64) (*domain.Product, error) {
-	return getProduct(r.db.WithContext(ctx), id, false)
+// CatalogueVersion implements domain.ProductRepository.
+func (r *Products) CatalogueVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := r.db.WithContext(ctx).Raw("SELECT version FROM catalogue_version WHERE id = 1").Scan(&v).Error
+	if err != nil {
+		return 0, fmt.Errorf("catalogue version: %w", err)
+	}
+	return v, nil
+}
+
+// catalogueChanged increments the catalogue's version in the transaction of
+// a product write.
+func catalogueChanged(tx *gorm.DB) error {
+	if err := tx.Exec("UPDATE catalogue_version SET version = version + 1 WHERE id = 1").Error; err != nil {
+		return fmt.Errorf("catalogue version: %w", err)
+	}
+	return nil
 }
 
 // getProduct loads a product and its specifications; lock takes the row
@@ -97,7 +112,7 @@ func (r *Products) AddProduct(ctx context.Context, p *domain.Product) (*domain.P
 			return fmt.Errorf("insert stockpile: %w", err)
 		}
 		stored = p.WithID(row.ID, specIDs)
-		return nil
+		return catalogueChanged(tx)
 	})
 	return stored, err
 }
@@ -125,7 +140,7 @@ func (r *Products) UpdateProduct(ctx context.Context, id int64, update func(*dom
 			return err
 		}
 		stored = p.WithID(id, specIDs)
-		return nil
+		return catalogueChanged(tx)
 	})
 	return stored, err
 }
@@ -158,7 +173,7 @@ func (r *Products) DeleteProduct(ctx context.Context, id int64) error {
 				return fmt.Errorf("delete dependants of product %d: %w", id, err)
 			}
 		}
-		return nil
+		return catalogueChanged(tx)
 	})
 }
 

@@ -52,7 +52,7 @@ func Seed(ctx context.Context, gdb *gorm.DB) (loaded bool, err error) {
 			}
 		}
 		loaded = true
-		return nil
+		return catalogueChanged(tx)
 	})
 	if errors.Is(err, errSeeded) {
 		return false, nil

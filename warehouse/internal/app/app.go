@@ -28,7 +28,7 @@ type Commands struct {
 // Queries only read.
 type Queries struct {
 	ListProducts       query.ListProductsHandler
-	GetProduct         query.GetProductHandler
+	CatalogueVersion   query.CatalogueVersionHandler
 	GetStockpile       query.GetStockpileHandler
 	ListAdvertisements query.ListAdvertisementsHandler
 }
@@ -55,7 +55,7 @@ func New(r Repositories) Application {
 		},
 		Queries: Queries{
 			ListProducts:       query.NewListProductsHandler(r.Products),
-			GetProduct:         query.NewGetProductHandler(r.Products),
+			CatalogueVersion:   query.NewCatalogueVersionHandler(r.Products),
 			GetStockpile:       query.NewGetStockpileHandler(r.Stockpiles),
 			ListAdvertisements: query.NewListAdvertisementsHandler(r.Advertisements),
 		},

@@ -5,7 +5,10 @@ import "context"
 // ProductRepository stores the catalogue. Unknown ids give ProductNotFound.
 type ProductRepository interface {
 	ListProducts(ctx context.Context) ([]*Product, error)
-	GetProduct(ctx context.Context, id int64) (*Product, error)
+	// CatalogueVersion changes with every product write (create, update,
+	// delete), committed with it: a catalogue read after it under the
+	// same version is still current.
+	CatalogueVersion(ctx context.Context) (int64, error)
 	// Prices returns the unit prices of the products that exist among ids.
 	Prices(ctx context.Context, ids []int64) (map[int64]Cents, error)
 	// AddProduct stores p under a new id together with its empty stockpile

@@ -20,7 +20,7 @@ var _ warehouse.WarehouseService = (*Handler)(nil)
 // NewHandler returns the Kitex handler over the application.
 func NewHandler(a app.Application) *Handler {
 	h := &Handler{app: a}
-	h.products = newProductReadModel(func(ctx context.Context) ([]*warehouse.Product, error) {
+	h.products = newProductReadModel(a.Queries.CatalogueVersion.Handle, func(ctx context.Context) ([]*warehouse.Product, error) {
 		ps, err := a.Queries.ListProducts.Handle(ctx)
 		if err != nil {
 			return nil, err
@@ -49,16 +49,10 @@ func (h *Handler) GetProduct(ctx context.Context, req *warehouse.ProductIdReques
 	if err != nil {
 		return nil, toRPC(ctx, "GetProduct", err)
 	}
-	if ok {
-		return p, nil
+	if !ok {
+		return nil, toRPC(ctx, "GetProduct", domain.ProductNotFound(req.GetId()))
 	}
-	// Not in this replica's snapshot: it may have been created on another
-	// replica since, so ask the database before answering NOT_FOUND.
-	dp, err := h.app.Queries.GetProduct.Handle(ctx, req.GetId())
-	if err != nil {
-		return nil, toRPC(ctx, "GetProduct", err)
-	}
-	return productToIDL(dp), nil
+	return p, nil
 }
 
 func (h *Handler) CreateProduct(ctx context.Context, req *warehouse.ProductRequest) (resp *warehouse.Product, err error) {
@@ -66,7 +60,6 @@ func (h *Handler) CreateProduct(ctx context.Context, req *warehouse.ProductReque
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
-	defer h.products.Invalidate()
 	p, err := h.app.Commands.CreateProduct.Handle(ctx, command.CreateProduct{Product: productFromIDL(req.GetProduct())})
 	if err != nil {
 		return nil, toRPC(ctx, "CreateProduct", err)
@@ -79,7 +72,6 @@ func (h *Handler) UpdateProduct(ctx context.Context, req *warehouse.ProductReque
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
-	defer h.products.Invalidate()
 	cmd := command.UpdateProduct{ID: req.GetProduct().GetId(), Product: productFromIDL(req.GetProduct())}
 	p, err := h.app.Commands.UpdateProduct.Handle(ctx, cmd)
 	if err != nil {
@@ -93,7 +85,6 @@ func (h *Handler) DeleteProduct(ctx context.Context, req *warehouse.ProductIdReq
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
-	defer h.products.Invalidate()
 	if err := h.app.Commands.DeleteProduct.Handle(ctx, command.DeleteProduct{ID: req.GetId()}); err != nil {
 		return nil, toRPC(ctx, "DeleteProduct", err)
 	}

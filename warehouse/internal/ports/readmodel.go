@@ -15,55 +15,59 @@ import (
 // The cached messages are shared by every response and must never be
 // modified; Kitex only reads them while encoding.
 //
-// Product writes of this replica call invalidate after they commit, so the
-// next read on this replica sees them. Other replicas do not hear of them:
-// to invalidate across replicas we would keep a catalogue version row that
-// every product write increments in its transaction, and have each replica
-// poll it (say every second) and invalidate when it moved; a short TTL on
-// the snapshot would be the cruder alternative.
+// Every read first asks the database for the catalogue's version, which
+// every product write increments in its transaction (one row, read by
+// primary key), and answers from memory only if the copy is at least that
+// new. So a write through any replica is seen by the next read on every
+// replica: with several warehouse pods behind one name, the read after a
+// write is usually served by another pod than the write.
 type productReadModel struct {
-	load func(ctx context.Context) ([]*warehouse.Product, error)
+	version func(ctx context.Context) (int64, error)
+	load    func(ctx context.Context) ([]*warehouse.Product, error)
 
-	// gen counts invalidations. A snapshot is current only while gen still
-	// has the value it had before the snapshot's load started, so a load
-	// that raced with a write can never be served after that write.
-	gen  atomic.Uint64
 	snap atomic.Pointer[catalogue]
 	mu   sync.Mutex // one load at a time
 }
 
 type catalogue struct {
-	gen  uint64
-	list []*warehouse.Product
-	byID map[int64]*warehouse.Product
+	// version was read before the load began, so the copy holds every
+	// write up to it, and maybe later ones.
+	version int64
+	list    []*warehouse.Product
+	byID    map[int64]*warehouse.Product
 }
 
-func newProductReadModel(load func(ctx context.Context) ([]*warehouse.Product, error)) *productReadModel {
-	return &productReadModel{load: load}
+func newProductReadModel(version func(ctx context.Context) (int64, error), load func(ctx context.Context) ([]*warehouse.Product, error)) *productReadModel {
+	return &productReadModel{version: version, load: load}
 }
 
-func (m *productReadModel) current() *catalogue {
-	if c := m.snap.Load(); c != nil && c.gen == m.gen.Load() {
+// currentAt returns the copy if it holds every write up to version v.
+func (m *productReadModel) currentAt(v int64) *catalogue {
+	if c := m.snap.Load(); c != nil && c.version >= v {
 		return c
 	}
 	return nil
 }
 
 func (m *productReadModel) get(ctx context.Context) (*catalogue, error) {
-	if c := m.current(); c != nil {
+	v, err := m.version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c := m.currentAt(v); c != nil {
 		return c, nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if c := m.current(); c != nil {
+	// Readers that queued here behind a load are served by it.
+	if c := m.currentAt(v); c != nil {
 		return c, nil
 	}
-	gen := m.gen.Load()
 	list, err := m.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c := &catalogue{gen: gen, list: list, byID: make(map[int64]*warehouse.Product, len(list))}
+	c := &catalogue{version: v, list: list, byID: make(map[int64]*warehouse.Product, len(list))}
 	for _, p := range list {
 		c.byID[p.Id] = p
 	}
@@ -89,6 +93,3 @@ func (m *productReadModel) Get(ctx context.Context, id int64) (p *warehouse.Prod
 	p, ok = c.byID[id]
 	return p, ok, nil
 }
-
-// Invalidate drops the snapshot; the next read loads the catalogue again.
-func (m *productReadModel) Invalidate() { m.gen.Add(1) }

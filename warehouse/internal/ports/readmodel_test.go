@@ -9,16 +9,17 @@ import (
 	"example.com/bookstore/idl/kitex_gen/warehouse"
 )
 
-// A load that was under way when a write invalidated the model must not be
-// served afterwards: it may hold the data from before the write.
+// A load that was under way when a write committed must not be served
+// afterwards: it may hold the data from before the write.
 func TestReadModelDiscardsLoadsOverlappingAWrite(t *testing.T) {
 	var loads atomic.Int32
+	var version atomic.Int64 // the database's catalogue version
 	title := atomic.Pointer[string]{}
 	old, updated := "old", "new"
 	title.Store(&old)
 	release := make(chan struct{})
 	loading := make(chan struct{})
-	m := newProductReadModel(func(context.Context) ([]*warehouse.Product, error) {
+	m := newProductReadModel(func(context.Context) (int64, error) { return version.Load(), nil }, func(context.Context) ([]*warehouse.Product, error) {
 		if loads.Add(1) == 1 {
 			s := *title.Load() // read "the database" before the write...
 			close(loading)
@@ -35,8 +36,8 @@ func TestReadModelDiscardsLoadsOverlappingAWrite(t *testing.T) {
 		}
 	})
 	<-loading
-	title.Store(&updated) // the write commits
-	m.Invalidate()        // and invalidates
+	title.Store(&updated) // the write commits,
+	version.Add(1)        // with its version
 	close(release)
 	wg.Wait()
 

@@ -183,6 +183,48 @@ func TestReadModelSeesWrites(t *testing.T) {
 	wantCode(t, err, rpcerr.NotFound, "")
 }
 
+// TestReadModelAcrossReplicas: two warehouses on one database, as two pods
+// on one MySQL. A product write through one is seen by the next read
+// through the other, whose copy of the catalogue was warm.
+func TestReadModelAcrossReplicas(t *testing.T) {
+	e := newEnv(t)
+	other := newClient(t, start(t, e.cfg))
+	list := func() map[int64]*warehouse.Product {
+		out := map[int64]*warehouse.Product{}
+		for _, p := range must[*warehouse.ListProductsResponse](t)(other.ListProducts(e.anon, &warehouse.ListProductsRequest{})).Products {
+			out[p.Id] = p
+		}
+		return out
+	}
+	get := func(id int64) (*warehouse.Product, error) {
+		return other.GetProduct(e.anon, &warehouse.ProductIdRequest{Id: id})
+	}
+	if len(list()) != 8 {
+		t.Fatal("want 8 products")
+	}
+	upd := must[*warehouse.Product](t)(get(2))
+
+	upd.Title = "智慧的疆界（另一副本）"
+	must[*warehouse.Product](t)(e.client.UpdateProduct(e.admin, &warehouse.ProductRequest{Product: upd}))
+	if p := must[*warehouse.Product](t)(get(2)); p.Title != upd.Title {
+		t.Errorf("GetProduct on the other replica after update: title %q", p.Title)
+	}
+	if p := list()[2]; p.Title != upd.Title {
+		t.Errorf("ListProducts on the other replica after update: title %q", p.Title)
+	}
+
+	created := must[*warehouse.Product](t)(e.client.CreateProduct(e.admin, &warehouse.ProductRequest{Product: newProduct()}))
+	if p, err := get(created.Id); err != nil || p.Title != created.Title {
+		t.Errorf("GetProduct on the other replica after create = %v, %v", p, err)
+	}
+	must[*warehouse.Empty](t)(e.client.DeleteProduct(e.admin, &warehouse.ProductIdRequest{Id: created.Id}))
+	_, err := get(created.Id)
+	wantCode(t, err, rpcerr.NotFound, "")
+	if _, ok := list()[created.Id]; ok {
+		t.Errorf("ListProducts on the other replica after delete still has %d", created.Id)
+	}
+}
+
 // TestReadModelConcurrent reads while writing; the race detector watches the
 // snapshot, and the last write must win.
 func TestReadModelConcurrent(t *testing.T) {
