@@ -153,8 +153,8 @@ func (r *Accounts) Seed(ctx context.Context) (seeded bool, err error) {
 // Create implements domain.Repository.
 func (r *Accounts) Create(ctx context.Context, a *domain.Account) (*domain.Account, error) {
 	row := toRow(a)
-	row.ID = 0 // the database assigns it
 	err := db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
+		row.ID = 0 // the database assigns it (fn may run again)
 		taken, err := clash(tx, row)
 		if err != nil {
 			return err

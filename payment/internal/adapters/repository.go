@@ -205,9 +205,11 @@ func (r *Repository) UpdatePaymentAndWallet(ctx context.Context, payID string, a
 	})
 }
 
-// paymentAndWallet is what UpdatePaymentAndWallet read.
+// paymentAndWallet is what UpdatePaymentAndWallet read. It holds the
+// payment's stored form, not the payment: fn changes the payment it is
+// given, and db.Transaction may run it again.
 type paymentAndWallet struct {
-	p      *domain.Payment
+	rec    domain.PaymentRecord
 	wm     walletModel
 	stored bool // wm was read from the database (else the wallet is new)
 }
@@ -217,7 +219,7 @@ func loadPaymentAndWallet(tx *gorm.DB, payID string, accountID int64, lock bool)
 	if err != nil {
 		return paymentAndWallet{}, err
 	}
-	pw := paymentAndWallet{p: p, wm: walletModel{AccountID: accountID}, stored: true}
+	pw := paymentAndWallet{rec: p.Record(), wm: walletModel{AccountID: accountID}, stored: true}
 	q := tx
 	if lock {
 		q = q.Clauses(forUpdate)
@@ -236,11 +238,15 @@ func loadPaymentAndWallet(tx *gorm.DB, payID string, accountID int64, lock bool)
 func (r *Repository) applyPaymentAndWallet(tx *gorm.DB, pw paymentAndWallet, fn func(p *domain.Payment, w *domain.Wallet) error) error {
 	accountID := pw.wm.AccountID
 	w := domain.NewWallet(accountID, domain.Cents(pw.wm.MoneyCents))
-	old := pw.p.State()
-	if err := fn(pw.p, w); err != nil {
+	p, err := domain.UnmarshalPayment(pw.rec)
+	if err != nil {
 		return err
 	}
-	if err := r.savePayment(tx, pw.p, old); err != nil {
+	old := p.State()
+	if err := fn(p, w); err != nil {
+		return err
+	}
+	if err := r.savePayment(tx, p, old); err != nil {
 		return err
 	}
 	if int64(w.Money()) == pw.wm.MoneyCents {

@@ -120,7 +120,11 @@ func (r *Reservations) UpdateReservation(ctx context.Context, payID string, upda
 	if err != nil {
 		return err
 	}
-	err = db.Transaction(ctx, r.db, func(tx *gorm.DB) error { return transition(tx, res, update) })
+	err = db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
+		// A copy per run: update changes the reservation it is given, and
+		// db.Transaction may run this function again.
+		return transition(tx, domain.RestoreReservation(res.PayID(), res.State(), res.Items()), update)
+	})
 	// A lost compare-and-set, or a MySQL deadlock with a concurrent twin,
 	// goes the locked way, which retries those itself.
 	if !retryable(err) {
