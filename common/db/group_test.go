@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -197,6 +199,111 @@ func TestTransactionDropsCallerThatGaveUp(t *testing.T) {
 	var n int64
 	require.NoError(t, gdb.Model(&groupRow{}).Count(&n).Error)
 	require.EqualValues(t, 1, n)
+}
+
+// TestTransactionRunsAgainAfterAFailure: a group runs its calls without
+// savepoints; when one fails, the transaction is rolled back and the others
+// run again, each in a savepoint. So the calls before the failed one run
+// twice, the failed one once, and every outcome is as if each call had had
+// a transaction of its own.
+func TestTransactionRunsAgainAfterAFailure(t *testing.T) {
+	if dbtest.Kind() != db.DriverSQLite {
+		t.Skip("grouping is SQLite's; MySQL runs a transaction per caller")
+	}
+	gdb := openGroupDB(t)
+	var (
+		mu         sync.Mutex
+		runs       []int // the callers, in the order their fn ran
+		savepoints int
+	)
+	require.NoError(t, gdb.Callback().Raw().After("gorm:raw").Register("test:savepoints", func(tx *gorm.DB) {
+		if strings.HasPrefix(tx.Statement.SQL.String(), "SAVEPOINT") {
+			mu.Lock()
+			savepoints++
+			mu.Unlock()
+		}
+	}))
+	// group runs n callers queued behind a held one; caller fail fails
+	// after writing (none if fail < 0). It returns the callers' errors.
+	group := func(n, fail int) []error {
+		runs, savepoints = nil, 0
+		release, started, first := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			first <- db.Transaction(context.Background(), gdb, func(*gorm.DB) error {
+				close(started)
+				<-release
+				return nil
+			})
+		}()
+		<-started
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				errs[i] = db.Transaction(context.Background(), gdb, func(tx *gorm.DB) error {
+					mu.Lock()
+					runs = append(runs, i)
+					mu.Unlock()
+					if err := tx.Create(&groupRow{Caller: i}).Error; err != nil {
+						return err
+					}
+					if err := tx.Model(&groupCounter{ID: 1}).Update("n", gorm.Expr("n + 1")).Error; err != nil {
+						return err
+					}
+					if i == fail {
+						return fmt.Errorf("caller %d refuses", i)
+					}
+					return nil
+				})
+			})
+		}
+		for queued(t, gdb) != n {
+			runtime.Gosched()
+		}
+		close(release)
+		require.NoError(t, <-first)
+		wg.Wait()
+		return errs
+	}
+	count := func() (rows, counter int64) {
+		var c groupCounter
+		require.NoError(t, gdb.Model(&groupRow{}).Count(&rows).Error)
+		require.NoError(t, gdb.Take(&c, 1).Error)
+		return rows, c.N
+	}
+
+	// No failure: one run each, no savepoint.
+	for i, err := range group(8, -1) {
+		require.NoError(t, err, "caller %d", i)
+	}
+	require.Len(t, runs, 8)
+	require.Zero(t, savepoints)
+	rows, n := count()
+	require.EqualValues(t, 8, rows)
+	require.EqualValues(t, 8, n)
+
+	// Caller 5 fails: the first pass stops there, the second runs the
+	// other seven in savepoints.
+	errs := group(8, 5)
+	for i, err := range errs {
+		if i == 5 {
+			require.EqualError(t, err, "caller 5 refuses")
+		} else {
+			require.NoError(t, err, "caller %d", i)
+		}
+	}
+	at := slices.Index(runs, 5)
+	require.GreaterOrEqual(t, at, 0)
+	first, second := runs[:at+1], runs[at+1:]
+	require.Len(t, second, 7, "the second pass runs every other caller: %v", runs)
+	require.NotContains(t, second, 5)
+	for _, c := range first[:at] {
+		require.Contains(t, second, c, "caller %d ran in the first pass and not in the second", c)
+	}
+	require.Equal(t, 7, savepoints)
+	rows, n = count()
+	require.EqualValues(t, 8+7, rows, "the failed caller's row is gone, the others' are there once")
+	require.EqualValues(t, 8+7, n)
 }
 
 func queued(t *testing.T, gdb *gorm.DB) int {
