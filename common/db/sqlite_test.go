@@ -13,6 +13,7 @@ import (
 	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -196,4 +197,46 @@ func TestSQLiteTimesStoredInUTC(t *testing.T) {
 	require.NoError(t, sqlDB.QueryRowContext(ctx, "SELECT at FROM e WHERE id = 1").Scan(&got))
 	assert.True(t, got.Equal(early))
 	assert.Equal(t, time.UTC, got.Location())
+}
+
+type orFailRow struct {
+	ID int64
+	U  int64 `gorm:"not null;uniqueIndex"`
+}
+
+// TestSQLiteUpdatesInTransactionsOrFail: an UPDATE inside a transaction runs
+// as UPDATE OR FAIL, which needs no statement journal (updateOrFail); one
+// on its own keeps SQLite's default. A failing multi-row UPDATE changes rows
+// before it fails; db.Transaction undoes them with the rest of the call.
+func TestSQLiteUpdatesInTransactionsOrFail(t *testing.T) {
+	ctx := context.Background()
+	gdb, err := Open(ctx, Config{Driver: DriverSQLite, DSN: filepath.Join(t.TempDir(), "x.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = Close(gdb) })
+	require.NoError(t, gdb.AutoMigrate(&orFailRow{}))
+	require.NoError(t, gdb.Create([]orFailRow{{ID: 1, U: 1}, {ID: 2, U: 2}, {ID: 3, U: 5}}).Error)
+
+	var last string // the SQL of the last UPDATE
+	require.NoError(t, gdb.Callback().Update().After("gorm:update").Register("test:sql", func(tx *gorm.DB) {
+		last = tx.Statement.SQL.String()
+	}))
+	require.NoError(t, Transaction(ctx, gdb, func(tx *gorm.DB) error {
+		return tx.Model(&orFailRow{}).Where("id = 1").Update("u", 1).Error
+	}))
+	assert.True(t, strings.HasPrefix(last, "UPDATE OR FAIL `or_fail_rows`"), last)
+	// gorm wraps a lone write in a transaction of its own, too ...
+	require.NoError(t, gdb.Model(&orFailRow{}).Where("id = 1").Update("u", 1).Error)
+	assert.True(t, strings.HasPrefix(last, "UPDATE OR FAIL `or_fail_rows`"), last)
+	// ... unless told not to: then it is a statement on its own.
+	require.NoError(t, gdb.Session(&gorm.Session{SkipDefaultTransaction: true}).Model(&orFailRow{}).Where("id = 1").Update("u", 1).Error)
+	assert.True(t, strings.HasPrefix(last, "UPDATE `or_fail_rows`"), last)
+
+	// u+3 in id order: row 1 becomes 4, then row 2's 5 collides with row 3.
+	err = Transaction(ctx, gdb, func(tx *gorm.DB) error {
+		return tx.Model(&orFailRow{}).Where("id > 0").Update("u", gorm.Expr("u + 3")).Error
+	})
+	require.True(t, IsUniqueViolation(err), "got %v", err)
+	var us []int64
+	require.NoError(t, gdb.Model(&orFailRow{}).Order("id").Pluck("u", &us).Error)
+	assert.Equal(t, []int64{1, 2, 5}, us, "the rows changed before the failure are undone")
 }

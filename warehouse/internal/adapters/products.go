@@ -53,7 +53,7 @@ func (r *Products) CatalogueVersion(ctx context.Context) (int64, error) {
 // catalogueChanged increments the catalogue's version in the transaction of
 // a product write.
 func catalogueChanged(tx *gorm.DB) error {
-	if err := tx.Exec("UPDATE catalogue_version SET version = version + 1 WHERE id = 1").Error; err != nil {
+	if err := tx.Model(&catalogueRow{}).Where("id = 1").Update("version", gorm.Expr("version + 1")).Error; err != nil {
 		return fmt.Errorf("catalogue version: %w", err)
 	}
 	return nil

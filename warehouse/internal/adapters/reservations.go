@@ -82,8 +82,8 @@ func (r *Reservations) AddReservation(ctx context.Context, res *domain.Reservati
 			return nil // a tombstone holds no stock
 		}
 		for _, it := range items {
-			q := tx.Exec("UPDATE stockpile SET amount = amount - ?, frozen = frozen + ? WHERE product_id = ? AND amount >= ?",
-				it.Amount, it.Amount, it.ProductID, it.Amount)
+			q := tx.Model(&stockpileRow{}).Where("product_id = ? AND amount >= ?", it.ProductID, it.Amount).
+				Updates(map[string]any{"amount": gorm.Expr("amount - ?", it.Amount), "frozen": gorm.Expr("frozen + ?", it.Amount)})
 			if q.Error != nil {
 				return fmt.Errorf("freeze product %d: %w", it.ProductID, q.Error)
 			}
@@ -164,8 +164,8 @@ func storeTransition(tx *gorm.DB, res *domain.Reservation, from domain.Reservati
 	}
 	for _, c := range changes {
 		// A deleted product has no stock left to move.
-		q := tx.Exec("UPDATE stockpile SET amount = amount + ?, frozen = frozen + ? WHERE product_id = ?",
-			c.Amount, c.Frozen, c.ProductID)
+		q := tx.Model(&stockpileRow{}).Where("product_id = ?", c.ProductID).
+			Updates(map[string]any{"amount": gorm.Expr("amount + ?", c.Amount), "frozen": gorm.Expr("frozen + ?", c.Frozen)})
 		if q.Error != nil {
 			return fmt.Errorf("reservation %s: stock of %d: %w", payID, c.ProductID, q.Error)
 		}
