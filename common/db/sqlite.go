@@ -84,24 +84,42 @@ func sqliteDSN(dsn string) (full, path string, err error) {
 	return path + "?" + strings.Join(params, "&"), filePath, nil
 }
 
-// updateOrFail makes an UPDATE in a transaction an UPDATE OR FAIL.
+// orFail makes an INSERT or UPDATE in a transaction an INSERT OR FAIL or
+// UPDATE OR FAIL, unless the statement names its own conflict resolution.
 //
-// Why: an UPDATE that could fail half-way (any UPDATE of a NOT NULL column,
-// under SQLite's default ABORT) gets a statement journal inside a
-// transaction. SQLite copies the original of every page the statement
-// changes into it, so that a failure undoes that statement alone. In make
-// bench those copies were about a tenth of payment's CPU. We never need
-// that: no transaction of ours goes on after a failed statement; fn returns
-// the error, and db.Transaction undoes the whole call. Under OR FAIL a
-// failing UPDATE keeps the rows it changed before the failure, which that
-// undo discards with the rest, and it needs no statement journal.
+// Why: a statement that could fail half-way gets a statement journal inside
+// a transaction. That is any UPDATE of a NOT NULL column, and any INSERT ...
+// RETURNING (how gorm creates a row), under SQLite's default ABORT. SQLite
+// copies the original of every page the statement changes into it, so that
+// a failure undoes that statement alone. In make bench those copies were
+// about a tenth of payment's CPU. We never need that: no transaction of ours
+// goes on after a failed statement; fn returns the error, and db.Transaction
+// undoes the whole call. Under OR FAIL a failing statement keeps the rows it
+// changed before the failure, which that undo discards with the rest, and
+// it needs no statement journal.
 //
-// (gorm runs a lone Update in a transaction of its own, rolled back on
-// error, so that counts.) A statement on its own needs no statement journal,
-// and there the kept rows would be committed: it stays as it is.
-func updateOrFail(tx *gorm.DB) {
-	if _, inTx := tx.Statement.ConnPool.(gorm.TxCommitter); inTx {
-		tx.Statement.AddClause(clause.Update{Modifier: "OR FAIL"})
+// gorm runs a lone Create or Update in a transaction of its own, rolled back
+// on error, so those count as in a transaction. A statement on its own needs
+// no statement journal, and there the kept rows would be committed: it stays
+// as it is.
+func orFail(c clause.Interface) func(tx *gorm.DB) {
+	return func(tx *gorm.DB) {
+		if _, inTx := tx.Statement.ConnPool.(gorm.TxCommitter); !inTx {
+			return
+		}
+		if own, ok := tx.Statement.Clauses[c.Name()]; ok {
+			switch e := own.Expression.(type) {
+			case clause.Insert:
+				if e.Modifier != "" {
+					return
+				}
+			case clause.Update:
+				if e.Modifier != "" {
+					return
+				}
+			}
+		}
+		tx.Statement.AddClause(c)
 	}
 }
 
@@ -122,7 +140,11 @@ func openSQLite(ctx context.Context, cfg Config) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: sqlite: open %s: %w", path, err)
 	}
-	if err := gdb.Callback().Update().Before("gorm:update").Register("bookstore:update_or_fail", updateOrFail); err != nil {
+	err = errors.Join(
+		gdb.Callback().Create().Before("gorm:create").Register("bookstore:or_fail", orFail(clause.Insert{Modifier: "OR FAIL"})),
+		gdb.Callback().Update().Before("gorm:update").Register("bookstore:or_fail", orFail(clause.Update{Modifier: "OR FAIL"})),
+	)
+	if err != nil {
 		_ = Close(gdb)
 		return nil, fmt.Errorf("db: sqlite: %w", err)
 	}

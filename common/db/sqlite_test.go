@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -204,11 +205,11 @@ type orFailRow struct {
 	U  int64 `gorm:"not null;uniqueIndex"`
 }
 
-// TestSQLiteUpdatesInTransactionsOrFail: an UPDATE inside a transaction runs
-// as UPDATE OR FAIL, which needs no statement journal (updateOrFail); one
+// TestSQLiteWritesInTransactionsOrFail: an UPDATE or INSERT inside a transaction runs
+// with OR FAIL, which needs no statement journal (orFail); one
 // on its own keeps SQLite's default. A failing multi-row UPDATE changes rows
 // before it fails; db.Transaction undoes them with the rest of the call.
-func TestSQLiteUpdatesInTransactionsOrFail(t *testing.T) {
+func TestSQLiteWritesInTransactionsOrFail(t *testing.T) {
 	ctx := context.Background()
 	gdb, err := Open(ctx, Config{Driver: DriverSQLite, DSN: filepath.Join(t.TempDir(), "x.db")})
 	require.NoError(t, err)
@@ -230,6 +231,19 @@ func TestSQLiteUpdatesInTransactionsOrFail(t *testing.T) {
 	// ... unless told not to: then it is a statement on its own.
 	require.NoError(t, gdb.Session(&gorm.Session{SkipDefaultTransaction: true}).Model(&orFailRow{}).Where("id = 1").Update("u", 1).Error)
 	assert.True(t, strings.HasPrefix(last, "UPDATE `or_fail_rows`"), last)
+
+	// INSERT too, in gorm's own transaction; a statement's own conflict
+	// resolution stays, and so does an upsert clause.
+	require.NoError(t, gdb.Callback().Create().After("gorm:create").Register("test:sql", func(tx *gorm.DB) {
+		last = tx.Statement.SQL.String()
+	}))
+	require.NoError(t, gdb.Create(&orFailRow{ID: 4, U: 40}).Error)
+	assert.True(t, strings.HasPrefix(last, "INSERT OR FAIL INTO `or_fail_rows`"), last)
+	require.NoError(t, gdb.Clauses(clause.Insert{Modifier: "OR IGNORE"}).Create(&orFailRow{ID: 4, U: 40}).Error)
+	assert.True(t, strings.HasPrefix(last, "INSERT OR IGNORE INTO"), last)
+	require.NoError(t, gdb.Clauses(clause.OnConflict{DoNothing: true}).Create(&orFailRow{ID: 4, U: 40}).Error)
+	assert.True(t, strings.HasPrefix(last, "INSERT OR FAIL INTO") && strings.Contains(last, "ON CONFLICT DO NOTHING"), last)
+	require.NoError(t, gdb.Where("id = 4").Delete(&orFailRow{}).Error)
 
 	// u+3 in id order: row 1 becomes 4, then row 2's 5 collides with row 3.
 	err = Transaction(ctx, gdb, func(tx *gorm.DB) error {
