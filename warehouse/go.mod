@@ -6,7 +6,6 @@ require (
 	example.com/bookstore/common v0.0.0
 	example.com/bookstore/idl v0.0.0
 	github.com/cloudwego/kitex v0.16.3
-	github.com/go-sql-driver/mysql v1.8.1
 	github.com/google/uuid v1.6.0
 	github.com/prometheus/client_golang v1.22.0
 	gorm.io/gorm v1.31.2
@@ -42,6 +41,7 @@ require (
 	github.com/go-playground/locales v0.14.2 // indirect
 	github.com/go-playground/universal-translator v0.18.2 // indirect
 	github.com/go-playground/validator/v10 v10.30.6 // indirect
+	github.com/go-sql-driver/mysql v1.8.1 // indirect
 	github.com/go-viper/mapstructure/v2 v2.4.0 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect

@@ -43,3 +43,31 @@ func IsUniqueViolation(err error) bool {
 	}
 	return false
 }
+
+// MySQL/MariaDB server error numbers that roll back a statement or a
+// transaction which may succeed when run again.
+const (
+	mysqlErrLockWaitTimeout = 1205 // ER_LOCK_WAIT_TIMEOUT
+	mysqlErrDeadlock        = 1213 // ER_LOCK_DEADLOCK
+)
+
+// IsTransient reports whether err (possibly wrapped) failed a transaction
+// that may succeed when run again from the start: MySQL chose it as a
+// deadlock victim or its lock wait timed out, or the SQLite database was
+// busy or locked beyond busy_timeout.
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var myErr *mysql.MySQLError
+	if errors.As(err, &myErr) {
+		return myErr.Number == mysqlErrDeadlock || myErr.Number == mysqlErrLockWaitTimeout
+	}
+	var liteErr *gosqlite.Error
+	if errors.As(err, &liteErr) {
+		// The low byte of an extended result code is the primary one.
+		c := liteErr.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}

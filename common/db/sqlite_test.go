@@ -120,6 +120,7 @@ func TestSQLiteTxLockImmediate(t *testing.T) {
 			if tc.wantLocked {
 				require.Error(t, err, "BEGIN must have taken the write lock")
 				assert.True(t, isBusy(err), "want SQLITE_BUSY, got %v", err)
+				assert.True(t, IsTransient(err), "SQLITE_BUSY is transient")
 			} else {
 				require.NoError(t, err)
 				_, err = other.ExecContext(ctx, "ROLLBACK")

@@ -7,11 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
-	gosqlite "github.com/glebarez/go-sqlite"
-	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -68,58 +65,17 @@ func (r *Repository) Seed(ctx context.Context) error {
 // Ping is the readiness check.
 func (r *Repository) Ping(ctx context.Context) error { return db.Ping(ctx, r.db) }
 
-// maxTxAttempts bounds the retries of a transaction that lost a race
-// (deadlock, busy database, lost compare-and-set).
-const maxTxAttempts = 8
-
-// inTx runs fn in a transaction, again from the start if it failed in a way
-// that another attempt can fix. fn must therefore not keep state across
-// attempts.
+// inTx runs fn in a transaction, again from the start if it lost a race
+// (a compare-and-set, a deadlock, a busy database; db.RetryTransaction). fn
+// must therefore not keep state across attempts.
 func (r *Repository) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	for attempt := 1; ; attempt++ {
-		err := db.Transaction(ctx, r.db, fn)
-		if err == nil || attempt == maxTxAttempts || !retryable(err) {
-			return err
-		}
-		// Jitter keeps the losers of one race from colliding again.
-		pause := time.Duration(attempt)*5*time.Millisecond + rand.N(10*time.Millisecond)
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(pause):
-		}
-	}
+	return db.RetryTransaction(ctx, r.db, lostRace, fn)
 }
 
-// MySQL/MariaDB errors that roll back a statement or transaction which
-// succeeds when tried again.
-const (
-	mysqlLockWaitTimeout = 1205
-	mysqlDeadlock        = 1213
-)
+func lostRace(err error) bool { return errors.Is(err, domain.ErrConcurrentUpdate) }
 
-// SQLite primary result codes (go-sqlite reports extended ones; the low
-// byte is the primary).
-const (
-	sqliteBusy   = 5
-	sqliteLocked = 6
-)
-
-func retryable(err error) bool {
-	if errors.Is(err, domain.ErrConcurrentUpdate) {
-		return true
-	}
-	var myErr *mysql.MySQLError
-	if errors.As(err, &myErr) {
-		return myErr.Number == mysqlDeadlock || myErr.Number == mysqlLockWaitTimeout
-	}
-	var liteErr *gosqlite.Error
-	if errors.As(err, &liteErr) {
-		c := liteErr.Code() & 0xff
-		return c == sqliteBusy || c == sqliteLocked
-	}
-	return false
-}
+// retryable reports whether another attempt of a transaction can fix err.
+func retryable(err error) bool { return lostRace(err) || db.IsTransient(err) }
 
 // forUpdate locks the rows read on MySQL so that concurrent changes queue
 // behind each other; SQLite's dialect drops the clause, and needs none: its
