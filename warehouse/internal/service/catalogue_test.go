@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"sync"
@@ -8,6 +9,7 @@ import (
 
 	"example.com/bookstore/common/rpcerr"
 	"example.com/bookstore/idl/kitex_gen/warehouse"
+	"example.com/bookstore/idl/kitex_gen/warehouse/warehouseservice"
 )
 
 func newProduct() *warehouse.Product {
@@ -135,17 +137,21 @@ func TestGetProductNotFound(t *testing.T) {
 	}
 }
 
+// listed is the catalogue c lists, by id.
+func listed(t *testing.T, c warehouseservice.Client) map[int64]*warehouse.Product {
+	t.Helper()
+	out := map[int64]*warehouse.Product{}
+	for _, p := range must[*warehouse.ListProductsResponse](t)(c.ListProducts(context.Background(), &warehouse.ListProductsRequest{})).Products {
+		out[p.Id] = p
+	}
+	return out
+}
+
 // TestReadModelSeesWrites checks that every product write is visible to the
 // very next read on this replica, through both the list and the by-id view.
 func TestReadModelSeesWrites(t *testing.T) {
 	e := newEnv(t)
-	list := func() map[int64]*warehouse.Product {
-		out := map[int64]*warehouse.Product{}
-		for _, p := range must[*warehouse.ListProductsResponse](t)(e.client.ListProducts(e.anon, &warehouse.ListProductsRequest{})).Products {
-			out[p.Id] = p
-		}
-		return out
-	}
+	list := func() map[int64]*warehouse.Product { return listed(t, e.client) }
 	get := func(id int64) (*warehouse.Product, error) {
 		return e.client.GetProduct(e.anon, &warehouse.ProductIdRequest{Id: id})
 	}
@@ -189,13 +195,7 @@ func TestReadModelSeesWrites(t *testing.T) {
 func TestReadModelAcrossReplicas(t *testing.T) {
 	e := newEnv(t)
 	other := newClient(t, start(t, e.cfg))
-	list := func() map[int64]*warehouse.Product {
-		out := map[int64]*warehouse.Product{}
-		for _, p := range must[*warehouse.ListProductsResponse](t)(other.ListProducts(e.anon, &warehouse.ListProductsRequest{})).Products {
-			out[p.Id] = p
-		}
-		return out
-	}
+	list := func() map[int64]*warehouse.Product { return listed(t, other) }
 	get := func(id int64) (*warehouse.Product, error) {
 		return other.GetProduct(e.anon, &warehouse.ProductIdRequest{Id: id})
 	}
