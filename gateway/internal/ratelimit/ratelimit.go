@@ -12,6 +12,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,7 +47,7 @@ type Limiter struct {
 
 	mu       sync.Mutex
 	global   bucket
-	perIP    map[string]*bucket
+	perIP    map[netip.Addr]*bucket
 	takes    int
 	rejected atomic.Int64
 }
@@ -57,7 +58,7 @@ const maxIdleBuckets = 10000
 
 // New returns a limiter reading its limits from limits.
 func New(limits func() Limits) *Limiter {
-	return &Limiter{limits: limits, now: time.Now, perIP: map[string]*bucket{}}
+	return &Limiter{limits: limits, now: time.Now, perIP: map[netip.Addr]*bucket{}}
 }
 
 // bucket is a token bucket; tokens are refilled lazily when taken.
@@ -92,7 +93,7 @@ func (b *bucket) wait(rate float64) time.Duration {
 
 // Allow takes a token from ip's bucket and the global one, or from neither;
 // when refused it says how long to wait.
-func (l *Limiter) Allow(ip string) (ok bool, retryAfter time.Duration) {
+func (l *Limiter) Allow(ip netip.Addr) (ok bool, retryAfter time.Duration) {
 	lim := l.limits()
 	if lim.PerIPRate <= 0 && lim.GlobalRate <= 0 {
 		return true, 0
@@ -172,17 +173,27 @@ func (l *Limiter) Middleware() app.HandlerFunc {
 }
 
 // ClientIP is the address a request is counted against: the first address
-// in header when it is set and holds one, else the TCP peer's.
-func ClientIP(c *app.RequestContext, header string) string {
+// in header when it is set and holds one, else the TCP peer's. It is a
+// netip.Addr, not a string, because it is looked up on every request: the
+// peer's address is taken as it is, not formatted and parsed again.
+func ClientIP(c *app.RequestContext, header string) netip.Addr {
 	if header != "" {
 		first, _, _ := strings.Cut(string(c.GetHeader(header)), ",")
-		if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-			return ip.String()
+		if ip, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
+			return ip.Unmap()
 		}
 	}
-	addr := c.RemoteAddr().String()
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
+	switch a := c.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		if ip, ok := netip.AddrFromSlice(a.IP); ok {
+			return ip.Unmap()
+		}
+	case nil:
+		return netip.Addr{}
 	}
-	return addr
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	// Not an IP peer (a unix socket): all such clients share one bucket.
+	return netip.Addr{}
 }

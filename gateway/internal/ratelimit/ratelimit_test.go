@@ -3,7 +3,9 @@ package ratelimit
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -44,7 +46,7 @@ func limiter(l Limits) (*Limiter, *clock, *Limits) {
 
 func allowN(l *Limiter, ip string, n int) (allowed int) {
 	for range n {
-		if ok, _ := l.Allow(ip); ok {
+		if ok, _ := l.Allow(netip.MustParseAddr(ip)); ok {
 			allowed++
 		}
 	}
@@ -56,7 +58,7 @@ func TestPerIPBucket(t *testing.T) {
 	if got := allowN(l, "10.0.0.1", 8); got != 5 {
 		t.Fatalf("burst of 8 against a bucket of 5: %d allowed", got)
 	}
-	ok, wait := l.Allow("10.0.0.1")
+	ok, wait := l.Allow(netip.MustParseAddr("10.0.0.1"))
 	if ok || wait <= 0 || wait > 100*time.Millisecond {
 		t.Fatalf("empty bucket: ok=%v wait=%v, want a refusal with a wait of at most one token (100ms)", ok, wait)
 	}
@@ -83,7 +85,7 @@ func TestPerIPBucket(t *testing.T) {
 func TestBelowTheRate(t *testing.T) {
 	l, clk, _ := limiter(Limits{PerIPRate: 20, PerIPBurst: 2, GlobalRate: 100})
 	for i := range 1000 {
-		if ok, _ := l.Allow("10.0.0.1"); !ok {
+		if ok, _ := l.Allow(netip.MustParseAddr("10.0.0.1")); !ok {
 			t.Fatalf("request %d at 19/s refused", i)
 		}
 		clk.Advance(time.Second / 19)
@@ -98,26 +100,26 @@ func TestGlobalBucket(t *testing.T) {
 	}
 	// A refusal by the global bucket costs the client's own bucket nothing.
 	l, _, cur := limiter(Limits{PerIPRate: 10, PerIPBurst: 3, GlobalRate: 10, GlobalBurst: 1})
-	allowN(l, "a", 1)
-	allowN(l, "b", 3)
+	allowN(l, "10.0.0.10", 1)
+	allowN(l, "10.0.0.11", 3)
 	cur.GlobalRate = 0
-	if got := allowN(l, "b", 5); got != 3 {
+	if got := allowN(l, "10.0.0.11", 5); got != 3 {
 		t.Fatalf("client refused by the global bucket lost its tokens: %d of 3 allowed", got)
 	}
 }
 
 func TestLimitsChangeLive(t *testing.T) {
 	l, clk, cur := limiter(Limits{PerIPRate: 1, PerIPBurst: 1})
-	if got := allowN(l, "a", 10); got != 1 {
+	if got := allowN(l, "10.0.0.10", 10); got != 1 {
 		t.Fatalf("tight: %d allowed", got)
 	}
 	*cur = Limits{PerIPRate: 1000, PerIPBurst: 100}
 	clk.Advance(time.Second)
-	if got := allowN(l, "a", 100); got != 100 {
+	if got := allowN(l, "10.0.0.10", 100); got != 100 {
 		t.Fatalf("raised: %d of 100 allowed", got)
 	}
 	*cur = Limits{}
-	if got := allowN(l, "a", 1000); got != 1000 {
+	if got := allowN(l, "10.0.0.10", 1000); got != 1000 {
 		t.Fatalf("disabled: %d of 1000 allowed", got)
 	}
 }
@@ -125,10 +127,10 @@ func TestLimitsChangeLive(t *testing.T) {
 func TestSweep(t *testing.T) {
 	l, clk, _ := limiter(Limits{PerIPRate: 10, PerIPBurst: 10})
 	for i := range maxIdleBuckets {
-		l.Allow(string(rune(i + 1000)))
+		l.Allow(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))
 	}
 	clk.Advance(2 * time.Second) // every bucket is full again
-	l.Allow("newcomer")
+	l.Allow(netip.MustParseAddr("2001:db8::1"))
 	if n := len(l.perIP); n != 1 {
 		t.Fatalf("%d buckets after the sweep, want only the newcomer's", n)
 	}
@@ -166,5 +168,45 @@ func TestMiddleware(t *testing.T) {
 	codes := []int{get("198.51.100.1").Code, get("198.51.100.2").Code, get("198.51.100.3").Code}
 	if codes[0] != http.StatusOK || codes[1] != http.StatusOK || codes[2] != http.StatusTooManyRequests {
 		t.Fatalf("forged addresses without the setting: %v", codes)
+	}
+}
+
+// TestClientIPIsTheTCPPeer: over real HTTP, each peer address has its own
+// bucket (two loopback addresses, 127.0.0.1 and 127.0.0.2).
+func TestClientIPIsTheTCPPeer(t *testing.T) {
+	l, _, _ := limiter(Limits{PerIPRate: 1, PerIPBurst: 1})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := server.New(server.WithListener(ln), server.WithDisablePrintRoute(true))
+	h.Use(l.Middleware())
+	h.GET("/x", func(_ context.Context, c *app.RequestContext) { c.String(http.StatusOK, "ok") })
+	go func() { _ = h.Run() }()
+	t.Cleanup(func() { _ = h.Close() })
+
+	from := func(src string) int {
+		t.Helper()
+		cl := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}).DialContext}}
+		defer cl.CloseIdleConnections()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			resp, err := cl.Get("http://" + ln.Addr().String() + "/x")
+			if err == nil {
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			if time.Now().After(deadline) {
+				t.Fatal(err)
+			}
+		}
+	}
+	if c := from("127.0.0.1"); c != http.StatusOK {
+		t.Fatalf("first request from 127.0.0.1: %d", c)
+	}
+	if c := from("127.0.0.1"); c != http.StatusTooManyRequests {
+		t.Fatalf("second request from 127.0.0.1: %d", c)
+	}
+	if c := from("127.0.0.2"); c != http.StatusOK {
+		t.Fatalf("first request from 127.0.0.2: %d", c)
 	}
 }
