@@ -224,9 +224,16 @@ func clusterDNS(t *testing.T) string {
 }
 
 // TestClusterWarehouseReplicas: with two warehouse pods, warehouse traffic
-// through the gateway reaches both (RPCs counted on each pod's /metrics).
-// The traffic is stock reads: the gateway answers repeated catalogue reads
-// from memory (http.catalogue_ttl), stock reads always reach a warehouse.
+// through the gateway reaches both and is shared between them (RPCs counted
+// on each pod's /metrics). The traffic is stock reads: the gateway answers
+// repeated catalogue reads from memory (http.catalogue_ttl), stock reads
+// always reach a warehouse.
+//
+// A pod that became ready moments ago may not be in the gateway's list yet:
+// the gateway resolves the headless Service again every resolve_interval
+// (5s), and CoreDNS answers may be 5s old. So the test sends rounds of
+// reads until every pod has served some, within 30s, and then one more round
+// that every pod must have a fair share of.
 func TestClusterWarehouseReplicas(t *testing.T) {
 	c := needCluster(t)
 	pods := c.pods("warehouse")
@@ -234,49 +241,86 @@ func TestClusterWarehouseReplicas(t *testing.T) {
 		t.Fatalf("want at least 2 warehouse pods, have %v", pods)
 	}
 	const metric = "bookstore_rpc_server_requests_total"
-	before := map[string]float64{}
-	for _, p := range pods {
-		before[p.Name] = metricSum(t, "http://"+net.JoinHostPort(p.IP, "9820")+"/metrics", metric)
+	served := func() map[string]float64 {
+		out := map[string]float64{}
+		for _, p := range pods {
+			out[p.Name] = metricSum(t, "http://"+net.JoinHostPort(p.IP, "9820")+"/metrics", metric)
+		}
+		return out
 	}
 	admin := c.a.login(adminUser, adminWire)
-	var wg sync.WaitGroup
-	var failed atomic.Int64
 	const workers, each = 8, 40
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// A client per worker: its own connections to the gateway pods,
-			// as separate browsers would have.
-			cl := &http.Client{Timeout: 10 * time.Second}
-			for i := range each {
-				req, _ := http.NewRequest("GET", clusterURL+"/restful/products/stockpile/"+strconv.Itoa(1+i%8), nil)
-				req.Header.Set("Authorization", "bearer "+admin)
-				resp, err := cl.Do(req)
-				if err != nil || resp.StatusCode != http.StatusOK {
-					failed.Add(1)
+	// round sends workers*each stock reads and returns the RPCs each pod
+	// served meanwhile.
+	round := func() map[string]float64 {
+		before := served()
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		for range workers {
+			wg.Go(func() {
+				// A client per worker: its own connections to the gateway
+				// pods, as separate browsers would have.
+				cl := &http.Client{Timeout: 10 * time.Second}
+				for i := range each {
+					req, _ := http.NewRequest("GET", clusterURL+"/restful/products/stockpile/"+strconv.Itoa(1+i%8), nil)
+					req.Header.Set("Authorization", "bearer "+admin)
+					resp, err := cl.Do(req)
+					if err != nil || resp.StatusCode != http.StatusOK {
+						failed.Add(1)
+					}
+					if resp != nil {
+						resp.Body.Close()
+					}
 				}
-				if resp != nil {
-					resp.Body.Close()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if failed.Load() != 0 {
-		t.Errorf("%d of %d stock reads failed", failed.Load(), workers*each)
-	}
-	var total float64
-	for _, p := range pods {
-		got := metricSum(t, "http://"+net.JoinHostPort(p.IP, "9820")+"/metrics", metric) - before[p.Name]
-		total += got
-		t.Logf("warehouse pod %s served %.0f RPCs of %d requests", p.Name, got, workers*each)
-		if got == 0 {
-			t.Errorf("warehouse pod %s got no traffic", p.Name)
+			})
 		}
+		wg.Wait()
+		if failed.Load() != 0 {
+			t.Errorf("%d of %d stock reads failed", failed.Load(), workers*each)
+		}
+		after := served()
+		var total float64
+		for name := range after {
+			after[name] -= before[name]
+			total += after[name]
+		}
+		if total < workers*each {
+			t.Errorf("the pods served %.0f RPCs, want at least %d", total, workers*each)
+		}
+		return after
 	}
-	if total < workers*each {
-		t.Errorf("the pods served %.0f RPCs, want at least %d", total, workers*each)
+
+	start := time.Now()
+	seen := map[string]float64{}
+	for rounds := 1; ; rounds++ {
+		for name, n := range round() {
+			seen[name] += n
+		}
+		missing := 0
+		for _, p := range pods {
+			if seen[p.Name] == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			t.Logf("every warehouse pod served calls after %d round(s), %v", rounds, time.Since(start).Round(100*time.Millisecond))
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("after %d rounds in %v, %d of %d warehouse pods got no traffic: %v", rounds, time.Since(start).Round(time.Second), missing, len(pods), seen)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	last := round()
+	var total float64
+	for _, n := range last {
+		total += n
+	}
+	for _, p := range pods {
+		t.Logf("warehouse pod %s served %.0f of %.0f RPCs in the last round", p.Name, last[p.Name], total)
+		if last[p.Name] < total/float64(len(pods))/2 {
+			t.Errorf("warehouse pod %s served %.0f of %.0f RPCs: less than half its share", p.Name, last[p.Name], total)
+		}
 	}
 }
 
