@@ -249,7 +249,11 @@ func TestClusterWarehouseReplicas(t *testing.T) {
 		return out
 	}
 	admin := c.a.login(adminUser, adminWire)
-	const workers, each = 8, 40
+	// A round stays within one gateway pod's per-client-IP burst (200; all
+	// the test's requests come from one address), and the pause between
+	// rounds refills it (100/s).
+	const workers, each = 8, 20
+	const pause = 2500 * time.Millisecond
 	// round sends workers*each stock reads and returns the RPCs each pod
 	// served meanwhile.
 	round := func() map[string]float64 {
@@ -309,8 +313,9 @@ func TestClusterWarehouseReplicas(t *testing.T) {
 		if time.Since(start) > 30*time.Second {
 			t.Fatalf("after %d rounds in %v, %d of %d warehouse pods got no traffic: %v", rounds, time.Since(start).Round(time.Second), missing, len(pods), seen)
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(pause)
 	}
+	time.Sleep(pause)
 	last := round()
 	var total float64
 	for _, n := range last {
