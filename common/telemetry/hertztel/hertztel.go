@@ -74,9 +74,17 @@ func Middleware() app.HandlerFunc {
 				attribute.String("http.request.method", method),
 				attribute.String("http.route", route),
 				attribute.String("url.path", path),
-				attribute.String("client.address", c.ClientIP()),
-				attribute.String("user_agent.original", truncate(string(c.UserAgent()), 256)),
 			))
+		// The client's address and agent cost a string each (ClientIP
+		// parses the peer address on every call): only for a span that is
+		// kept, and only once.
+		client := ""
+		if span.IsRecording() {
+			client = c.ClientIP()
+			span.SetAttributes(
+				attribute.String("client.address", client),
+				attribute.String("user_agent.original", truncate(string(c.UserAgent()), 256)))
+		}
 		inFlight.Inc()
 		status := 0
 		defer func() {
@@ -97,9 +105,15 @@ func Middleware() app.HandlerFunc {
 			if status >= 500 {
 				level = slog.LevelWarn
 			}
+			if !slog.Default().Enabled(ctx, level) {
+				return // the arguments below would be built for nothing
+			}
+			if client == "" {
+				client = c.ClientIP()
+			}
 			slog.Log(ctx, level, "http request", "method", method, "route", route, "path", path,
 				"status", status, "duration_ms", float64(elapsed.Microseconds())/1000,
-				"client_ip", c.ClientIP())
+				"client_ip", client)
 		}()
 		c.Next(ctx)
 		status = c.Response.StatusCode()

@@ -126,4 +126,16 @@ func TestMiddleware(t *testing.T) {
 	if lines[2]["status"] != 500.0 || lines[2]["level"] != "WARN" {
 		t.Errorf("the panicking request's line %v", lines[2])
 	}
+	// The client's address, taken only for a recorded span and a logged
+	// line, is in both.
+	if _, ok := first["client_ip"]; !ok {
+		t.Errorf("access log line without client_ip: %v", first)
+	}
+	var hasClient bool
+	for _, a := range s.Attributes() {
+		hasClient = hasClient || a.Key == "client.address"
+	}
+	if !hasClient {
+		t.Errorf("recorded span without client.address: %v", s.Attributes())
+	}
 }
