@@ -148,80 +148,54 @@ func listed(t *testing.T, c warehouseservice.Client) map[int64]*warehouse.Produc
 }
 
 // TestReadModelSeesWrites checks that every product write is visible to the
-// very next read on this replica, through both the list and the by-id view.
+// very next read, through both the list and the by-id view: on the replica
+// that wrote, and on another one on the same database (as two pods on one
+// MySQL), whose copy of the catalogue was warm.
 func TestReadModelSeesWrites(t *testing.T) {
-	e := newEnv(t)
-	list := func() map[int64]*warehouse.Product { return listed(t, e.client) }
-	get := func(id int64) (*warehouse.Product, error) {
-		return e.client.GetProduct(e.anon, &warehouse.ProductIdRequest{Id: id})
-	}
-	// Warm the snapshot first, so that the writes below must invalidate it.
-	if len(list()) != 8 {
-		t.Fatal("want 8 products")
-	}
-	if _, err := get(2); err != nil {
-		t.Fatal(err)
-	}
+	for _, tc := range []struct {
+		name  string
+		other bool
+	}{{"same replica", false}, {"other replica", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			reader := e.client
+			if tc.other {
+				reader = newClient(t, start(t, e.cfg))
+			}
+			list := func() map[int64]*warehouse.Product { return listed(t, reader) }
+			get := func(id int64) (*warehouse.Product, error) {
+				return reader.GetProduct(e.anon, &warehouse.ProductIdRequest{Id: id})
+			}
+			// Warm the copy first, so that the writes below must make it stale.
+			if len(list()) != 8 {
+				t.Fatal("want 8 products")
+			}
+			upd := must[*warehouse.Product](t)(get(2))
 
-	upd := must[*warehouse.Product](t)(get(2))
-	upd.Title = "智慧的疆界（修订版）"
-	must[*warehouse.Product](t)(e.client.UpdateProduct(e.admin, &warehouse.ProductRequest{Product: upd}))
-	if p := must[*warehouse.Product](t)(get(2)); p.Title != upd.Title {
-		t.Errorf("GetProduct after update: title %q", p.Title)
-	}
-	if p := list()[2]; p.Title != upd.Title {
-		t.Errorf("ListProducts after update: title %q", p.Title)
-	}
+			upd.Title = "智慧的疆界（修订版）"
+			must[*warehouse.Product](t)(e.client.UpdateProduct(e.admin, &warehouse.ProductRequest{Product: upd}))
+			if p := must[*warehouse.Product](t)(get(2)); p.Title != upd.Title {
+				t.Errorf("GetProduct after update: title %q", p.Title)
+			}
+			if p := list()[2]; p.Title != upd.Title {
+				t.Errorf("ListProducts after update: title %q", p.Title)
+			}
 
-	created := must[*warehouse.Product](t)(e.client.CreateProduct(e.admin, &warehouse.ProductRequest{Product: newProduct()}))
-	if _, ok := list()[created.Id]; !ok {
-		t.Errorf("ListProducts after create misses %d", created.Id)
-	}
-	if p, err := get(created.Id); err != nil || p.Title != created.Title {
-		t.Errorf("GetProduct after create = %v, %v", p, err)
-	}
+			created := must[*warehouse.Product](t)(e.client.CreateProduct(e.admin, &warehouse.ProductRequest{Product: newProduct()}))
+			if _, ok := list()[created.Id]; !ok {
+				t.Errorf("ListProducts after create misses %d", created.Id)
+			}
+			if p, err := get(created.Id); err != nil || p.Title != created.Title {
+				t.Errorf("GetProduct after create = %v, %v", p, err)
+			}
 
-	must[*warehouse.Empty](t)(e.client.DeleteProduct(e.admin, &warehouse.ProductIdRequest{Id: created.Id}))
-	if _, ok := list()[created.Id]; ok {
-		t.Errorf("ListProducts after delete still has %d", created.Id)
-	}
-	_, err := get(created.Id)
-	wantCode(t, err, rpcerr.NotFound, "")
-}
-
-// TestReadModelAcrossReplicas: two warehouses on one database, as two pods
-// on one MySQL. A product write through one is seen by the next read
-// through the other, whose copy of the catalogue was warm.
-func TestReadModelAcrossReplicas(t *testing.T) {
-	e := newEnv(t)
-	other := newClient(t, start(t, e.cfg))
-	list := func() map[int64]*warehouse.Product { return listed(t, other) }
-	get := func(id int64) (*warehouse.Product, error) {
-		return other.GetProduct(e.anon, &warehouse.ProductIdRequest{Id: id})
-	}
-	if len(list()) != 8 {
-		t.Fatal("want 8 products")
-	}
-	upd := must[*warehouse.Product](t)(get(2))
-
-	upd.Title = "智慧的疆界（另一副本）"
-	must[*warehouse.Product](t)(e.client.UpdateProduct(e.admin, &warehouse.ProductRequest{Product: upd}))
-	if p := must[*warehouse.Product](t)(get(2)); p.Title != upd.Title {
-		t.Errorf("GetProduct on the other replica after update: title %q", p.Title)
-	}
-	if p := list()[2]; p.Title != upd.Title {
-		t.Errorf("ListProducts on the other replica after update: title %q", p.Title)
-	}
-
-	created := must[*warehouse.Product](t)(e.client.CreateProduct(e.admin, &warehouse.ProductRequest{Product: newProduct()}))
-	if p, err := get(created.Id); err != nil || p.Title != created.Title {
-		t.Errorf("GetProduct on the other replica after create = %v, %v", p, err)
-	}
-	must[*warehouse.Empty](t)(e.client.DeleteProduct(e.admin, &warehouse.ProductIdRequest{Id: created.Id}))
-	_, err := get(created.Id)
-	wantCode(t, err, rpcerr.NotFound, "")
-	if _, ok := list()[created.Id]; ok {
-		t.Errorf("ListProducts on the other replica after delete still has %d", created.Id)
+			must[*warehouse.Empty](t)(e.client.DeleteProduct(e.admin, &warehouse.ProductIdRequest{Id: created.Id}))
+			if _, ok := list()[created.Id]; ok {
+				t.Errorf("ListProducts after delete still has %d", created.Id)
+			}
+			_, err := get(created.Id)
+			wantCode(t, err, rpcerr.NotFound, "")
+		})
 	}
 }
 
