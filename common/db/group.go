@@ -169,16 +169,19 @@ func (g *group) commit(ctx context.Context, batch []*groupCall) {
 		}
 	}()
 
-	var failed *groupCall
+	var (
+		failed    *groupCall
+		failedErr error
+		failedPan any
+	)
 	err = g.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, c := range batch {
 			if err := c.ctx.Err(); err != nil {
 				c.finish(err, nil)
 				continue
 			}
-			if err, pan := runCall(tx, c); err != nil || pan != nil {
+			if failedErr, failedPan = runCall(tx, c); failedErr != nil || failedPan != nil {
 				failed = c
-				c.err, c.pan = err, pan
 				return errUndoCall
 			}
 			c.ran = true // it shares the COMMIT's fate
@@ -188,7 +191,8 @@ func (g *group) commit(ctx context.Context, batch []*groupCall) {
 	if failed == nil {
 		return
 	}
-	failed.finish(failed.err, failed.pan)
+	// Settled only now that its writes are rolled back.
+	failed.finish(failedErr, failedPan)
 	rest := make([]*groupCall, 0, len(batch)-1)
 	for _, c := range batch {
 		c.ran = false
