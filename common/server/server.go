@@ -72,10 +72,16 @@ func Start(cfg Config, keys *auth.Keys, ready ReadyFunc, newServer NewServerFunc
 		ln.Close()
 		return nil, fmt.Errorf("server: admin listen %s: %w", cfg.AdminAddr, err)
 	}
+	kln, err := kitexListener(ln.(*net.TCPListener))
+	if err != nil {
+		ln.Close()
+		adminLn.Close()
+		return nil, err
+	}
 	s := &Service{cfg: cfg, ln: ln, adminLn: adminLn, stop: make(chan error, 1), done: make(chan error, 1)}
 
 	opts := []server.Option{
-		server.WithListener(ln),
+		server.WithListener(kln),
 		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
 		server.WithExitWaitTime(cfg.ShutdownTimeout),
 		// We own signal handling (Wait); Kitex stops only when told to.
