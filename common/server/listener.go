@@ -9,7 +9,7 @@ import (
 	"syscall"
 )
 
-// pollListener hands Kitex's netpoll the socket of a *net.TCPListener as it
+// pollListener hands netpoll (under Kitex and Hertz) the socket of a *net.TCPListener as it
 // is, so that netpoll does not convert the listener itself.
 //
 // Why: netpoll's conversion (ConvertListener, netpoll v0.7.2) takes a dup of
@@ -26,9 +26,9 @@ type pollListener struct {
 	err  error
 }
 
-// kitexListener is the listener Kitex serves ln through: a pollListener,
-// which netpoll polls and accepts from.
-func kitexListener(ln *net.TCPListener) (net.Listener, error) {
+// NetpollListener is the listener to give a netpoll server (Kitex's, or
+// Hertz's) for ln: a pollListener, which netpoll polls and accepts from.
+func NetpollListener(ln *net.TCPListener) (net.Listener, error) {
 	rc, err := ln.SyscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("server: listener fd: %w", err)

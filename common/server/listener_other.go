@@ -4,6 +4,6 @@ package server
 
 import "net"
 
-// kitexListener: elsewhere Kitex does not use netpoll, whose listener
-// conversion pollListener avoids (listener.go).
-func kitexListener(ln *net.TCPListener) (net.Listener, error) { return ln, nil }
+// NetpollListener: elsewhere Kitex and Hertz do not use netpoll, whose
+// listener conversion pollListener avoids (listener.go).
+func NetpollListener(ln *net.TCPListener) (net.Listener, error) { return ln, nil }

@@ -16,7 +16,7 @@ func listen(t *testing.T) *pollListener {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kl, err := kitexListener(ln.(*net.TCPListener))
+	kl, err := NetpollListener(ln.(*net.TCPListener))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func Start(cfg Config, keys *auth.Keys, ready ReadyFunc, newServer NewServerFunc
 		ln.Close()
 		return nil, fmt.Errorf("server: admin listen %s: %w", cfg.AdminAddr, err)
 	}
-	kln, err := kitexListener(ln.(*net.TCPListener))
+	kln, err := NetpollListener(ln.(*net.TCPListener))
 	if err != nil {
 		ln.Close()
 		adminLn.Close()

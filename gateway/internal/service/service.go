@@ -81,10 +81,16 @@ func Start(cfg config.Config, current func() *config.Config) (*Running, error) {
 		ln.Close()
 		return nil, fmt.Errorf("gateway: admin listen %s: %w", cfg.Server.AdminAddr, err)
 	}
+	pln, err := cserver.NetpollListener(ln.(*net.TCPListener))
+	if err != nil {
+		ln.Close()
+		adminLn.Close()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	r := &Running{cfg: cfg, ln: ln, adminLn: adminLn, done: make(chan error, 1)}
 
 	r.h = hserver.New(
-		hserver.WithListener(ln),
+		hserver.WithListener(pln),
 		// Streamed bodies let oversized ones reach decode.Body, which
 		// answers 400 in the contract's shape; the framework would send
 		// a plain-text 413 before any handler ran.
