@@ -33,6 +33,7 @@ const lookupTimeout = 2 * time.Second
 // a replica added under load would get nothing.
 type dnsResolver struct {
 	hosts  []string // host:port, as configured
+	target string   // hosts joined: Kitex asks for it on every call
 	lookup Lookup
 }
 
@@ -40,13 +41,11 @@ func newDNSResolver(hosts []string, lookup Lookup) *dnsResolver {
 	if lookup == nil {
 		lookup = net.DefaultResolver.LookupHost
 	}
-	return &dnsResolver{hosts: hosts, lookup: lookup}
+	return &dnsResolver{hosts: hosts, target: strings.Join(hosts, ","), lookup: lookup}
 }
 
 // Target is the same for every call of a client: its configured addresses.
-func (r *dnsResolver) Target(context.Context, rpcinfo.EndpointInfo) string {
-	return strings.Join(r.hosts, ",")
-}
+func (r *dnsResolver) Target(context.Context, rpcinfo.EndpointInfo) string { return r.target }
 
 // Resolve fails if any name fails to resolve. Kitex then keeps the
 // instances it had (on a refresh) or fails the call (on the first): a DNS

@@ -183,7 +183,8 @@ func ClientIP(c *app.RequestContext, header string) netip.Addr {
 			return ip.Unmap()
 		}
 	}
-	switch a := c.RemoteAddr().(type) {
+	peer := c.RemoteAddr()
+	switch a := peer.(type) {
 	case *net.TCPAddr:
 		if ip, ok := netip.AddrFromSlice(a.IP); ok {
 			return ip.Unmap()
@@ -191,7 +192,7 @@ func ClientIP(c *app.RequestContext, header string) netip.Addr {
 	case nil:
 		return netip.Addr{}
 	}
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+	if ap, err := netip.ParseAddrPort(peer.String()); err == nil {
 		return ap.Addr().Unmap()
 	}
 	// Not an IP peer (a unix socket): all such clients share one bucket.
