@@ -5,11 +5,12 @@ go 1.26.0
 require (
 	example.com/bookstore/e2e v0.0.0
 	github.com/cloudwego/hertz v0.10.4
-	github.com/glebarez/go-sqlite v1.23.0
 	github.com/tsenart/vegeta/v12 v12.12.0
+	modernc.org/sqlite v1.55.0
 )
 
 require (
+	example.com/bookstore/common v0.0.0 // indirect
 	github.com/bytedance/gopkg v0.1.4 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
 	github.com/bytedance/sonic/loader v0.5.0 // indirect
@@ -17,7 +18,7 @@ require (
 	github.com/cloudwego/gopkg v0.2.0 // indirect
 	github.com/cloudwego/netpoll v0.7.2 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
-	github.com/fsnotify/fsnotify v1.5.4 // indirect
+	github.com/fsnotify/fsnotify v1.9.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/influxdata/tdigest v0.0.1 // indirect
 	github.com/josharian/intern v1.0.0 // indirect
@@ -40,11 +41,11 @@ require (
 	modernc.org/libc v1.74.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.11.0 // indirect
-	modernc.org/sqlite v1.55.0 // indirect
 )
 
 replace (
 	example.com/bookstore/common => ../common
 	example.com/bookstore/e2e => ../e2e
 	example.com/bookstore/idl => ../idl
+	github.com/glebarez/go-sqlite => ../common/shim/go-sqlite // see its sqlite.go
 )

@@ -93,4 +93,5 @@ require (
 replace (
 	example.com/bookstore/common => ../common
 	example.com/bookstore/idl => ../idl
+	github.com/glebarez/go-sqlite => ../common/shim/go-sqlite // see its sqlite.go
 )

@@ -243,7 +243,7 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 		{Driver: db.DriverSQLite, DSN: ":memory:"},
 		{Driver: db.DriverSQLite, DSN: "file::memory:?cache=shared"},
 		{Driver: db.DriverSQLite, DSN: "file:x.db?mode=memory"},
-		{Driver: db.DriverSQLite, DSN: t.TempDir() + "/x.db?_time_format=sqlite"},
+		{Driver: db.DriverSQLite, DSN: t.TempDir() + "/x.db?_time_format=unix"},
 		{Driver: db.DriverSQLite, DSN: t.TempDir() + "/x.db", MaxOpenConns: -1},
 		{Driver: db.DriverMySQL, DSN: "not a dsn"},
 		{Driver: db.DriverMySQL, DSN: "root@tcp(127.0.0.1:1)/"}, // no database name

@@ -3,9 +3,9 @@ package db
 import (
 	"errors"
 
-	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
+	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -34,9 +34,9 @@ func IsUniqueViolation(err error) bool {
 	if errors.As(err, &myErr) {
 		return myErr.Number == mysqlErrDupEntry || myErr.Number == mysqlErrDupEntryWithKeyName
 	}
-	var liteErr *gosqlite.Error
+	var liteErr *msqlite.Error
 	if errors.As(err, &liteErr) {
-		// go-sqlite reports extended result codes; MySQL's 1062 covers the
+		// The driver reports extended result codes; MySQL's 1062 covers the
 		// primary key too, so both count here.
 		code := liteErr.Code()
 		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
@@ -63,7 +63,7 @@ func IsTransient(err error) bool {
 	if errors.As(err, &myErr) {
 		return myErr.Number == mysqlErrDeadlock || myErr.Number == mysqlErrLockWaitTimeout
 	}
-	var liteErr *gosqlite.Error
+	var liteErr *msqlite.Error
 	if errors.As(err, &liteErr) {
 		// The low byte of an extended result code is the primary one.
 		c := liteErr.Code() & 0xff

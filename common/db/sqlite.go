@@ -38,8 +38,8 @@ var sqlitePragmas = []struct{ name, value string }{
 }
 
 // sqliteDSN turns a configured path (optionally with ?query) into the
-// go-sqlite DSN, returning also the file path for directory creation.
-// Pragmas or _txlock given by the user in the query win over ours.
+// modernc.org/sqlite DSN, returning also the file path for directory creation.
+// Pragmas, _txlock, _time_format or _timezone given by the user in the query win over ours.
 func sqliteDSN(dsn string) (full, path string, err error) {
 	path, rawQuery, _ := strings.Cut(dsn, "?")
 	query, err := url.ParseQuery(rawQuery)
@@ -50,11 +50,6 @@ func sqliteDSN(dsn string) (full, path string, err error) {
 	if filePath == "" || filePath == ":memory:" || query.Get("mode") == "memory" {
 		// Each pooled connection would get its own private, empty database.
 		return "", "", fmt.Errorf("db: sqlite dsn %q: need a file path (in-memory databases are per connection; use a file in a temp dir)", dsn)
-	}
-	if query.Has("_time_format") {
-		// go-sqlite v1.23 returns early after _time_format and then silently
-		// ignores _txlock, which this package relies on (see below).
-		return "", "", errors.New("db: sqlite dsn: _time_format is not supported (it disables _txlock in go-sqlite)")
 	}
 
 	userPragmas := map[string]bool{}
@@ -77,6 +72,19 @@ func sqliteDSN(dsn string) (full, path string, err error) {
 	// Read-only transactions (sql.TxOptions{ReadOnly: true}) keep plain BEGIN.
 	if !query.Has("_txlock") {
 		params = append(params, "_txlock=immediate")
+	}
+	// Times are stored as text, "2006-01-02 15:04:05.999999999-07:00",
+	// a form SQLite's date functions read (the driver's default is Go's
+	// time.Time.String form), and always in UTC, and read back in UTC.
+	// Why UTC: SQLite has no date type, and times stored in different
+	// zones compare wrongly in SQL (as text) and come back in zones other
+	// than UTC, whereas MySQL (loc=UTC) converts everything to UTC. Both
+	// drivers then store and return the same thing.
+	if !query.Has("_time_format") {
+		params = append(params, "_time_format=sqlite")
+	}
+	if !query.Has("_timezone") {
+		params = append(params, "_timezone=UTC")
 	}
 	if rawQuery != "" {
 		params = append(params, rawQuery)

@@ -6,14 +6,13 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"sync"
-	"time"
 
-	// Registers the pure-Go "sqlite" driver that utcDriver wraps.
-	_ "github.com/glebarez/go-sqlite"
+	// Registers the pure-Go "sqlite" driver that sqliteDriver wraps.
+	_ "modernc.org/sqlite"
 )
 
-// sqliteDriverName is the database/sql name of utcDriver.
-const sqliteDriverName = "sqlite-utc"
+// sqliteDriverName is the database/sql name of sqliteDriver.
+const sqliteDriverName = "sqlite-bookstore"
 
 func init() {
 	// Get the driver registered as "sqlite" without opening anything.
@@ -21,34 +20,33 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
-	sql.Register(sqliteDriverName, utcDriver{base.Driver()})
+	sql.Register(sqliteDriverName, sqliteDriver{base.Driver()})
 	_ = base.Close()
 }
 
-// utcDriver wraps go-sqlite so that every time.Time argument is stored in UTC.
-//
-// Why: SQLite has no date type; go-sqlite writes times as text in the
-// argument's own zone ("...+02:00") and reads them back with that fixed offset.
-// Times in different zones then compare wrongly in SQL (text order) and come
-// back in zones other than UTC, whereas MySQL (loc=UTC) converts everything to
-// UTC. Normalising here makes both drivers store and return the same thing.
-type utcDriver struct{ base driver.Driver }
+// sqliteDriver wraps modernc.org/sqlite's driver. Its connections:
+//   - let one read-write transaction of the process at a time into a
+//     database file (writeGate, sqlite_gate.go);
+//   - keep the statements they run prepared (stmtCache).
+type sqliteDriver struct{ base driver.Driver }
 
-func (d utcDriver) Open(name string) (driver.Conn, error) {
+func (d sqliteDriver) Open(name string) (driver.Conn, error) {
 	c, err := d.base.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := c.(sqliteConn); !ok { // so the forwarders below cannot panic
+	sc, ok := c.(sqliteConn)
+	if !ok { // so that no call below can fall back to a slower path
 		_ = c.Close()
 		return nil, fmt.Errorf("db: sqlite driver conn %T lacks context-aware methods", c)
 	}
-	return utcConn{Conn: c, gate: gateFor(name)}, nil
+	return &liteConn{sqliteConn: sc, gate: gateFor(name), stmts: newStmtCache(stmtCacheSize)}, nil
 }
 
-// The interfaces go-sqlite's conn implements; utcConn forwards all of them
-// (embedding driver.Conn alone would hide the context-aware ones, and
-// database/sql would fall back to slower or context-less paths).
+// sqliteConn is what modernc.org/sqlite's conn implements and liteConn
+// forwards (embedding driver.Conn alone would hide the context-aware
+// methods, and database/sql would fall back to slower or context-less
+// paths).
 type sqliteConn interface {
 	driver.Conn
 	driver.ConnBeginTx
@@ -56,39 +54,28 @@ type sqliteConn interface {
 	driver.ExecerContext
 	driver.QueryerContext
 	driver.Pinger
+	driver.SessionResetter // refuses a connection an interrupted statement left unusable
+	driver.Validator
 }
 
-type utcConn struct {
-	driver.Conn
-	gate writeGate // nil: no gate (see gateFor)
+// liteConn is one connection; database/sql uses it from one goroutine at
+// a time, so its statement cache needs no lock.
+type liteConn struct {
+	sqliteConn
+	gate  writeGate // nil: no gate (see gateFor)
+	stmts *stmtCache
 }
 
-var _ sqliteConn = utcConn{}
-var _ driver.NamedValueChecker = utcConn{}
+var _ sqliteConn = (*liteConn)(nil)
 
-// CheckNamedValue does database/sql's default conversion (driver.Valuer,
-// pointers, ...) and then moves a time.Time to UTC. It also covers prepared
-// statements, whose arguments database/sql checks with the conn's checker.
-func (c utcConn) CheckNamedValue(nv *driver.NamedValue) error {
-	v, err := driver.DefaultParameterConverter.ConvertValue(nv.Value)
-	if err != nil {
-		return err
-	}
-	if t, ok := v.(time.Time); ok {
-		v = t.UTC()
-	}
-	nv.Value = v
-	return nil
-}
-
-func (c utcConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+func (c *liteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if c.gate == nil || opts.ReadOnly {
-		return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+		return c.sqliteConn.BeginTx(ctx, opts)
 	}
 	if err := c.gate.enter(ctx); err != nil {
 		return nil, err
 	}
-	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	tx, err := c.sqliteConn.BeginTx(ctx, opts)
 	if err != nil {
 		c.gate.leave()
 		return nil, err
@@ -96,18 +83,34 @@ func (c utcConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx,
 	return gatedTx{Tx: tx, gate: c.gate, once: new(sync.Once)}, nil
 }
 
-func (c utcConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+// ExecContext runs query as a prepared statement kept for the next time.
+func (c *liteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	s, release, err := c.stmts.get(ctx, c.sqliteConn, query)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return s.ExecContext(ctx, args)
 }
 
-func (c utcConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+// QueryContext runs query as a prepared statement kept for the next time;
+// the statement is not lent out again until the rows are closed.
+func (c *liteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	s, release, err := c.stmts.get(ctx, c.sqliteConn, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.QueryContext(ctx, args)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return releasingRows(rows, release)
 }
 
-func (c utcConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
-}
-
-func (c utcConn) Ping(ctx context.Context) error {
-	return c.Conn.(driver.Pinger).Ping(ctx)
+// Close finalizes the kept statements before the connection: SQLite
+// refuses to close a connection that still has statements.
+func (c *liteConn) Close() error {
+	c.stmts.close()
+	return c.sqliteConn.Close()
 }

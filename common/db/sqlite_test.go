@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -22,18 +22,18 @@ func TestSQLiteDSN(t *testing.T) {
 	for _, tc := range []struct {
 		in, want, path string
 	}{
-		{"data/x.db", "data/x.db?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate", "data/x.db"},
+		{"data/x.db", "data/x.db?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate&_time_format=sqlite&_timezone=UTC", "data/x.db"},
 		// User settings win and extra parameters are kept.
-		{"/x.db?_pragma=synchronous(FULL)&_txlock=exclusive", "/x.db?_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_pragma=synchronous(FULL)&_txlock=exclusive", "/x.db"},
-		{"/x.db?_pragma=Busy_Timeout=50", "/x.db?_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate&_pragma=Busy_Timeout=50", "/x.db"},
-		{"file:rel/x.db?cache=private", "file:rel/x.db?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate&cache=private", "rel/x.db"},
+		{"/x.db?_pragma=synchronous(FULL)&_txlock=exclusive", "/x.db?_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_time_format=sqlite&_timezone=UTC&_pragma=synchronous(FULL)&_txlock=exclusive", "/x.db"},
+		{"/x.db?_pragma=Busy_Timeout=50", "/x.db?_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate&_time_format=sqlite&_timezone=UTC&_pragma=Busy_Timeout=50", "/x.db"},
+		{"file:rel/x.db?cache=private", "file:rel/x.db?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate&_time_format=sqlite&_timezone=UTC&cache=private", "rel/x.db"},
 	} {
 		got, path, err := sqliteDSN(tc.in)
 		require.NoError(t, err, tc.in)
 		assert.Equal(t, tc.want, got, tc.in)
 		assert.Equal(t, tc.path, path, tc.in)
 	}
-	for _, bad := range []string{"", "?x=1", ":memory:", "file::memory:", "file:x?mode=memory", "x.db?_time_format=sqlite", "x.db?%zz"} {
+	for _, bad := range []string{"", "?x=1", ":memory:", "file::memory:", "file:x?mode=memory", "x.db?%zz"} {
 		_, _, err := sqliteDSN(bad)
 		assert.Error(t, err, bad)
 	}
@@ -84,11 +84,11 @@ func TestSQLiteCreatesDirsAndSetsPragmas(t *testing.T) {
 
 // isBusy: the SQLite error for "database is locked".
 func isBusy(err error) bool {
-	var e *gosqlite.Error
+	var e *msqlite.Error
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
-// TestSQLiteTxLockImmediate proves that go-sqlite honours _txlock=immediate,
+// TestSQLiteTxLockImmediate proves that the driver honours _txlock=immediate,
 // i.e. that a read-write transaction holds the write lock from BEGIN on, and
 // that read-only transactions do not. A control run with _txlock=deferred
 // shows the difference comes from the parameter.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	// The pure-Go SQLite driver the payment service uses, for seeding wallets.
-	_ "github.com/glebarez/go-sqlite"
+	_ "modernc.org/sqlite"
 
 	"example.com/bookstore/e2e/stack"
 )
