@@ -3,7 +3,9 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -52,6 +54,11 @@ func TestVerifyRejects(t *testing.T) {
 	noExp := legacyClaims
 	noExp.Exp = 0
 	noExpRaw, _ := keys.Sign(noExp)
+	// The good token verified first, so that a token close to it meets a
+	// warm cache of verified tokens.
+	if _, err := keys.Verify(good); err != nil {
+		t.Fatal(err)
+	}
 
 	for name, raw := range map[string]string{
 		"expired":   expiredRaw,
@@ -98,5 +105,83 @@ func TestServiceTokensRenew(t *testing.T) {
 	st.renewAt = time.Now().Add(-time.Second)
 	if _, err := st.Context(ctx); err != nil || st.token == first {
 		t.Fatalf("token not renewed after half-life")
+	}
+}
+
+// TestVerifyRemembersUntilExpiry: a token verified once is answered from
+// memory, until exactly its expiry, and what a caller does with the claims
+// it got does not change what the next caller gets.
+func TestVerifyRemembersUntilExpiry(t *testing.T) {
+	keys := NewKeys(contractKey)
+	now := time.Unix(2_000_000_000, 0)
+	keys.now = func() time.Time { return now }
+	c := legacyClaims
+	c.Exp = now.Add(time.Minute).Unix()
+	raw, err := keys.Sign(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first, err := keys.Verify(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := keys.verified.get(raw, now); !ok {
+		t.Fatal("a verified token was not remembered")
+	}
+	first.Authorities[0] = "ROLE_FORGED"
+	first.Scope = append(first.Scope[:0], "SERVICE")
+	again, err := keys.Verify(raw)
+	if err != nil || again.Authorities[0] != RoleUser || again.Scope[0] != ScopeBrowser {
+		t.Fatalf("second verify = %+v, %v; want the original claims", again, err)
+	}
+
+	now = now.Add(time.Minute - time.Second)
+	if _, err := keys.Verify(raw); err != nil {
+		t.Fatalf("a second before expiry: %v", err)
+	}
+	now = now.Add(time.Second)
+	if _, err := keys.Verify(raw); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("at expiry: err = %v, want ErrInvalidToken", err)
+	}
+}
+
+// TestVerifiedTokensBounded: however many distinct tokens arrive, the
+// memory of verified ones stays bounded, and tokens still verify.
+func TestVerifiedTokensBounded(t *testing.T) {
+	keys := NewKeys(contractKey)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range maxVerifiedTokens/2 + 10 {
+				c := legacyClaims
+				c.JTI = fmt.Sprintf("%d-%d", w, i)
+				raw, err := keys.Sign(c)
+				if err == nil {
+					_, err = keys.Verify(raw)
+				}
+				if err == nil {
+					_, err = keys.Verify(raw) // from memory, or verified again after a purge
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	keys.verified.mu.RLock()
+	n := len(keys.verified.claims)
+	keys.verified.mu.RUnlock()
+	if n == 0 || n > maxVerifiedTokens {
+		t.Errorf("%d tokens remembered, want 1..%d", n, maxVerifiedTokens)
 	}
 }
