@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -254,4 +255,67 @@ func TestSQLiteWritesInTransactionsOrFail(t *testing.T) {
 	var us []int64
 	require.NoError(t, gdb.Model(&orFailRow{}).Order("id").Pluck("u", &us).Error)
 	assert.Equal(t, []int64{1, 2, 5}, us, "the rows changed before the failure are undone")
+}
+
+// TestStatementsStayPrepared: a connection keeps the statements it ran,
+// up to its bound, and a query run again while its own rows are still open
+// (the inner query of a loop over them) gets a statement of its own.
+func TestStatementsStayPrepared(t *testing.T) {
+	ctx := context.Background()
+	sqlDB := openSQLiteForTest(t, filepath.Join(t.TempDir(), "x.db"))
+	conn, err := sqlDB.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	cache := func() (c *stmtCache) {
+		require.NoError(t, conn.Raw(func(dc any) error { c = dc.(*liteConn).stmts; return nil }))
+		return c
+	}
+
+	before := cache().lru.Len() // what Open ran on this connection
+	_, err = conn.ExecContext(ctx, "CREATE TABLE t (id INTEGER PRIMARY KEY, next INTEGER)")
+	require.NoError(t, err)
+	for i := 1; i <= 3; i++ {
+		_, err = conn.ExecContext(ctx, "INSERT INTO t (id, next) VALUES (?, ?)", i, i%3+1)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, before+2, cache().lru.Len(), "CREATE and INSERT kept")
+
+	const q = "SELECT id, next FROM t WHERE id >= ? ORDER BY id"
+	rows, err := conn.QueryContext(ctx, q, 1)
+	require.NoError(t, err)
+	var pairs []string
+	for rows.Next() {
+		var id, next int
+		require.NoError(t, rows.Scan(&id, &next))
+		// The same query while its rows are open: its own statement.
+		var inner int
+		require.NoError(t, conn.QueryRowContext(ctx, q, next).Scan(&inner, new(int)))
+		pairs = append(pairs, fmt.Sprintf("%d>%d", id, inner))
+	}
+	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
+	assert.Equal(t, []string{"1>2", "2>3", "3>1"}, pairs)
+	assert.Equal(t, before+3, cache().lru.Len(), "the query kept once")
+
+	// Lent again after the rows closed, with new arguments.
+	var n int
+	require.NoError(t, conn.QueryRowContext(ctx, q, 3).Scan(&n, new(int)))
+	assert.Equal(t, 3, n)
+
+	// A full cache drops its least recently used statement.
+	require.NoError(t, conn.Raw(func(dc any) error {
+		lc := dc.(*liteConn)
+		lc.stmts.close()
+		lc.stmts = newStmtCache(2)
+		return nil
+	}))
+	for _, id := range []int{1, 2, 3} {
+		q := fmt.Sprintf("SELECT next FROM t WHERE id = %d", id)
+		require.NoError(t, conn.QueryRowContext(ctx, q).Scan(&n))
+		assert.Equal(t, id%3+1, n, q)
+	}
+	c := cache()
+	assert.Equal(t, 2, c.lru.Len())
+	assert.NotContains(t, c.byQuery, "SELECT next FROM t WHERE id = 1")
+	assert.Contains(t, c.byQuery, "SELECT next FROM t WHERE id = 3")
 }
