@@ -40,7 +40,7 @@ import (
 type Config struct {
 	Driver string `mapstructure:"driver" validate:"oneof=sqlite mysql"`
 	// DSN, for sqlite: a file path (parent directories are created), optionally
-	// followed by ?query for extra go-sqlite parameters;
+	// followed by ?query for extra modernc.org/sqlite parameters;
 	// for mysql: a go-sql-driver DSN such as user:pass@tcp(host:3306)/dbname.
 	DSN             string        `mapstructure:"dsn" validate:"required"`
 	MaxOpenConns    int           `mapstructure:"max_open_conns" validate:"gte=0"`
