@@ -115,13 +115,19 @@ func (c *stmtCache) close() {
 	clear(c.byQuery)
 }
 
-// sqliteRows is what modernc.org/sqlite's rows implement; database/sql
-// reads column types through the optional interfaces, so the wrapper must
-// forward them.
+// sqliteRows is what of modernc.org/sqlite's rows the wrapper forwards:
+// database/sql reads column types through these optional interfaces.
+//
+// Not RowsColumnTypeLength: the driver answers it from the first row's
+// value (any TEXT: unbounded), while gorm's migrator compares it with the
+// model's size tag. Every AutoMigrate of a table with rows and a sized
+// string or a time then rebuilt the table (copying every row) on every
+// start: 0.5 s for payment's after make bench. SQLite keeps no declared
+// length anyway; without the method the length is unknown, which is what
+// gorm saw through glebarez/go-sqlite on the same database.
 type sqliteRows interface {
 	driver.Rows
 	driver.RowsColumnTypeDatabaseTypeName
-	driver.RowsColumnTypeLength
 	driver.RowsColumnTypeNullable
 	driver.RowsColumnTypePrecisionScale
 	driver.RowsColumnTypeScanType

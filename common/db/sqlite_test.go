@@ -319,3 +319,40 @@ func TestStatementsStayPrepared(t *testing.T) {
 	assert.NotContains(t, c.byQuery, "SELECT next FROM t WHERE id = 1")
 	assert.Contains(t, c.byQuery, "SELECT next FROM t WHERE id = 3")
 }
+
+// TestAutoMigrateKeepsTablesWithRows: migrating a table that has rows and
+// an unchanged model leaves the table alone. gorm's migrator rebuilds a
+// table (copying every row) when it believes a column changed; a driver
+// answer it misread made it do so on every start.
+func TestAutoMigrateKeepsTablesWithRows(t *testing.T) {
+	type item struct {
+		ID   int64
+		Name string    `gorm:"size:64;not null;uniqueIndex"`
+		At   time.Time `gorm:"not null"`
+		N    int64     `gorm:"not null;default:0"`
+	}
+	ctx := context.Background()
+	gdb, err := Open(ctx, Config{Driver: DriverSQLite, DSN: filepath.Join(t.TempDir(), "x.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = Close(gdb) })
+	require.NoError(t, gdb.AutoMigrate(&item{}))
+	require.NoError(t, gdb.Create(&item{Name: "a", At: time.Now()}).Error)
+
+	var sqlBefore string
+	var rootBefore int64
+	require.NoError(t, gdb.Raw("SELECT sql, rootpage FROM sqlite_master WHERE name = 'items'").Row().Scan(&sqlBefore, &rootBefore))
+	var ddl []string
+	require.NoError(t, gdb.Callback().Raw().Before("gorm:raw").Register("test:ddl", func(tx *gorm.DB) {
+		if sql := tx.Statement.SQL.String(); !strings.HasPrefix(sql, "SELECT") && !strings.HasPrefix(sql, "PRAGMA") {
+			ddl = append(ddl, sql)
+		}
+	}))
+	require.NoError(t, gdb.AutoMigrate(&item{}))
+	assert.Empty(t, ddl, "statements of the second AutoMigrate")
+
+	var sqlAfter string
+	var rootAfter int64
+	require.NoError(t, gdb.Raw("SELECT sql, rootpage FROM sqlite_master WHERE name = 'items'").Row().Scan(&sqlAfter, &rootAfter))
+	assert.Equal(t, sqlBefore, sqlAfter)
+	assert.Equal(t, rootBefore, rootAfter, "the table was rebuilt")
+}
