@@ -73,13 +73,13 @@ func sqliteDSN(dsn string) (full, path string, err error) {
 	if !query.Has("_txlock") {
 		params = append(params, "_txlock=immediate")
 	}
-	// Times are stored as text, "2006-01-02 15:04:05.999999999-07:00",
-	// a form SQLite's date functions read (the driver's default is Go's
-	// time.Time.String form), and always in UTC, and read back in UTC.
-	// Why UTC: SQLite has no date type, and times stored in different
-	// zones compare wrongly in SQL (as text) and come back in zones other
-	// than UTC, whereas MySQL (loc=UTC) converts everything to UTC. Both
-	// drivers then store and return the same thing.
+	// Times are stored as text in UTC, "2006-01-02 15:04:05.999999999+00:00"
+	// (a form SQLite's date functions read; the driver's default, Go's
+	// time.Time.String form, is not), and read back in UTC. Why UTC: SQLite
+	// has no date type, and times stored in different zones compare wrongly
+	// in SQL (as text) and come back in zones other than UTC, whereas MySQL
+	// (loc=UTC) converts everything to UTC. Both drivers then store and
+	// return the same thing.
 	if !query.Has("_time_format") {
 		params = append(params, "_time_format=sqlite")
 	}

@@ -25,6 +25,7 @@ func init() {
 }
 
 // sqliteDriver wraps modernc.org/sqlite's driver. Its connections:
+//   - store and read times in UTC (the DSN sqliteDSN builds);
 //   - let one read-write transaction of the process at a time into a
 //     database file (writeGate, sqlite_gate.go);
 //   - keep the statements they run prepared (stmtCache).

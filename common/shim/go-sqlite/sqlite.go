@@ -1,6 +1,6 @@
 // Package sqlite stands in for github.com/glebarez/go-sqlite, a fork of
-// modernc.org/sqlite, in every build of this repository (a replace
-// directive in each go.mod and in go.work points here).
+// modernc.org/sqlite, in every build of this repository: each go.mod
+// whose build includes common/db replaces the fork with this module.
 //
 // Why: gorm's pure-Go SQLite dialect, github.com/glebarez/sqlite, imports
 // the fork only to name its error type. The fork registers the database/sql
