@@ -154,9 +154,10 @@ func (k *Keys) Sign(c Claims) (string, error) {
 // A token that verified once is remembered until it expires: a user's
 // token comes back with every request, and every service on the way
 // verifies it (see the package comment); the HMAC and the JSON decoding
-// were about a sixth of the gateway's CPU in a settle-and-pay flow. Only the
-// exact bytes of a token that passed the whole check are remembered, so a
-// hit is as good as a check; its expiry is checked again on every hit.
+// were 15% of the gateway's CPU and 5% of payment's in make bench's
+// settle-and-pay flow. Only the exact bytes of a token that passed the
+// whole check are remembered, so a hit is as good as a check; its expiry
+// is checked again on every hit.
 func (k *Keys) Verify(raw string) (Claims, error) {
 	now := k.now()
 	if c, ok := k.verified.get(raw, now); ok {
