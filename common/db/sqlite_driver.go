@@ -86,27 +86,27 @@ func (c *liteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.T
 
 // ExecContext runs query as a prepared statement kept for the next time.
 func (c *liteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	s, release, err := c.stmts.get(ctx, c.sqliteConn, query)
+	cs, err := c.stmts.get(ctx, c.sqliteConn, query)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	return s.ExecContext(ctx, args)
+	defer cs.giveBack()
+	return cs.stmt.ExecContext(ctx, args)
 }
 
 // QueryContext runs query as a prepared statement kept for the next time;
 // the statement is not lent out again until the rows are closed.
 func (c *liteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	s, release, err := c.stmts.get(ctx, c.sqliteConn, query)
+	cs, err := c.stmts.get(ctx, c.sqliteConn, query)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.QueryContext(ctx, args)
+	rows, err := cs.stmt.QueryContext(ctx, args)
 	if err != nil {
-		release()
+		cs.giveBack()
 		return nil, err
 	}
-	return releasingRows(rows, release)
+	return releasingRows(rows, cs)
 }
 
 // Close finalizes the kept statements before the connection: SQLite

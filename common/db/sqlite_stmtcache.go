@@ -36,6 +36,17 @@ type cachedStmt struct {
 	query string
 	stmt  preparedStmt
 	lent  bool
+	kept  bool // in the cache; else prepared for one use
+}
+
+// giveBack ends a use of the statement: a kept one can be lent again, a
+// one-off one is finalized.
+func (cs *cachedStmt) giveBack() {
+	if cs.kept {
+		cs.lent = false
+		return
+	}
+	_ = cs.stmt.Close()
 }
 
 // preparedStmt is what modernc.org/sqlite's statements implement.
@@ -49,28 +60,28 @@ func newStmtCache(max int) *stmtCache {
 	return &stmtCache{max: max, lru: list.New(), byQuery: make(map[string]*list.Element)}
 }
 
-// get returns query's statement, prepared on conn if it is not kept yet,
-// and the function that gives it back after use.
-func (c *stmtCache) get(ctx context.Context, conn driver.ConnPrepareContext, query string) (preparedStmt, func(), error) {
+// get lends query's statement, prepared on conn if it is not kept yet; the
+// caller gives it back (giveBack) after use.
+func (c *stmtCache) get(ctx context.Context, conn driver.ConnPrepareContext, query string) (*cachedStmt, error) {
 	if e, ok := c.byQuery[query]; ok {
 		cs := e.Value.(*cachedStmt)
 		if !cs.lent {
 			c.lru.MoveToFront(e)
 			cs.lent = true
-			return cs.stmt, func() { cs.lent = false }, nil
+			return cs, nil
 		}
 		// In use: a statement of its own, below.
 	}
 	s, err := prepare(ctx, conn, query)
 	if err != nil {
-		return nil, nil, err
-	}
-	if _, kept := c.byQuery[query]; kept || !c.makeRoom() {
-		return s, func() { _ = s.Close() }, nil
+		return nil, err
 	}
 	cs := &cachedStmt{query: query, stmt: s, lent: true}
-	c.byQuery[query] = c.lru.PushFront(cs)
-	return s, func() { cs.lent = false }, nil
+	if _, kept := c.byQuery[query]; !kept && c.makeRoom() {
+		cs.kept = true
+		c.byQuery[query] = c.lru.PushFront(cs)
+	}
+	return cs, nil
 }
 
 func prepare(ctx context.Context, conn driver.ConnPrepareContext, query string) (preparedStmt, error) {
@@ -136,24 +147,24 @@ type sqliteRows interface {
 // stmtRows gives its statement back when closed.
 type stmtRows struct {
 	sqliteRows
-	release func()
+	stmt *cachedStmt // nil once given back
 }
 
-func releasingRows(rows driver.Rows, release func()) (driver.Rows, error) {
+func releasingRows(rows driver.Rows, cs *cachedStmt) (driver.Rows, error) {
 	r, ok := rows.(sqliteRows)
 	if !ok {
 		_ = rows.Close()
-		release()
+		cs.giveBack()
 		return nil, fmt.Errorf("db: sqlite driver rows %T lack column type methods", rows)
 	}
-	return &stmtRows{sqliteRows: r, release: release}, nil
+	return &stmtRows{sqliteRows: r, stmt: cs}, nil
 }
 
 func (r *stmtRows) Close() error {
 	err := r.sqliteRows.Close()
-	if r.release != nil {
-		r.release()
-		r.release = nil
+	if r.stmt != nil {
+		r.stmt.giveBack()
+		r.stmt = nil
 	}
 	return err
 }
